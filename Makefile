@@ -1,0 +1,61 @@
+# rlme.c — `make` builds everything, `make test` runs the tests, `make bench` the benchmarks.
+#   NO_OMP=1     build without OpenMP
+#   SANITIZE=1   build with -fsanitize=address,undefined (use with `make test`)
+#   CC=clang     any C11 compiler works; -march=native and OpenMP are used when accepted
+
+CC ?= cc
+CFLAGS ?= -O3
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra
+LDLIBS = -lm
+
+# -march=native where the compiler accepts it
+ifeq ($(shell $(CC) -march=native -x c -c -o /dev/null /dev/null 2>/dev/null && echo ok),ok)
+  CFLAGS += -march=native
+endif
+
+# OpenMP, auto-detected (clang needs libomp-dev); otherwise only the SIMD pragmas
+ifeq ($(NO_OMP),1)
+  CFLAGS += -fopenmp-simd
+else ifeq ($(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c -o /dev/null - 2>/dev/null && echo ok),ok)
+  CFLAGS += -fopenmp
+  LDLIBS += -fopenmp
+else
+  CFLAGS += -fopenmp-simd
+endif
+
+ifeq ($(SANITIZE),1)
+  CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -g -O1
+  LDLIBS += -fsanitize=address,undefined
+  # each configuration builds into its own folder so flags never mix
+  BIN = test/bin/sanitize
+else ifeq ($(NO_OMP),1)
+  BIN = test/bin/noomp
+else
+  BIN = test/bin/default
+endif
+
+TESTS = test_model
+
+.PHONY: all test bench clean
+all: train_rlme
+
+train_rlme: train_rlme.c model.h
+	$(CC) $(CFLAGS) -o $@ train_rlme.c $(LDLIBS)
+
+$(BIN)/train_rlme: train_rlme.c model.h
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) -o $@ train_rlme.c $(LDLIBS)
+
+$(BIN)/test_model: test/test_model.c model.h train_rlme.c
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) -o $@ test/test_model.c $(LDLIBS)
+
+test: $(addprefix $(BIN)/,$(TESTS)) $(BIN)/train_rlme
+	@set -e; for t in $(TESTS); do echo "== $$t"; TRAIN_RLME=$(BIN)/train_rlme ./$(BIN)/$$t; done
+	@TRAIN_RLME=$(BIN)/train_rlme bash test/test_cli.sh
+
+bench: train_rlme
+	./train_rlme bench
+
+clean:
+	rm -rf train_rlme test/bin
