@@ -493,19 +493,16 @@ static void activation_sizes(size_t s[NUM_ACTIVATION_TENSORS], GPTConfig cfg, in
     memcpy(s, sizes, sizeof(sizes));
 }
 
-static float *point_activations(ActivationTensors *a, size_t total_floats_out[1], GPTConfig cfg, int B, int T) {
+// Lays the activation tensors of a (B, T) batch out in `mem`; returns the float count.
+static size_t point_activations(ActivationTensors *a, float *mem, GPTConfig cfg, int B, int T) {
     size_t s[NUM_ACTIVATION_TENSORS], total = 0;
     activation_sizes(s, cfg, B, T);
-    for (int i = 0; i < NUM_ACTIVATION_TENSORS; i++) total += s[i];
-    float *mem = xcalloc_aligned(total * sizeof(float));
     float **ptrs[NUM_ACTIVATION_TENSORS] = {
         &a->encoded, &a->ln1, &a->ln1_mean, &a->ln1_rstd, &a->qkv, &a->atty, &a->att, &a->attproj,
         &a->residual2, &a->ln2, &a->ln2_mean, &a->ln2_rstd, &a->fch, &a->fch_gelu, &a->fcproj,
         &a->residual3, &a->lnf, &a->lnf_mean, &a->lnf_rstd, &a->logits, &a->probs};
-    float *p = mem;
-    for (int i = 0; i < NUM_ACTIVATION_TENSORS; i++) { *ptrs[i] = p; p += s[i]; }
-    total_floats_out[0] = total;
-    return mem;
+    for (int i = 0; i < NUM_ACTIVATION_TENSORS; i++) { if (mem) *ptrs[i] = mem + total; total += s[i]; }
+    return total;
 }
 
 typedef struct {
@@ -518,11 +515,13 @@ typedef struct {
     float *grads_memory;
     float *m_memory, *v_memory; // AdamW moments, allocated on the first update
     int adam_t;                 // AdamW step count (for bias correction)
-    // activations for a (B, T) batch; reallocated when a larger batch arrives
+    // activations of the last forward's (B, T) batch, laid out in buffers that only
+    // grow, so batches of varying shape (RL micro-batches) reuse the memory
     ActivationTensors acts, grads_acts;
     float *acts_memory, *grads_acts_memory;
-    size_t num_activations;
-    int act_B, act_T;           // capacity the activations were sized for
+    size_t acts_capacity, grads_acts_capacity; // floats allocated
+    size_t num_activations;     // floats used by the current (B, T)
+    size_t tokens_capacity;     // B*T entries allocated in inputs/targets/logp
     int B, T;                   // shape of the last forward pass
     int *inputs, *targets;      // (B, T) copies of the last forward's tokens
     float *logp;                // (B, T) log pi(target) of the last forward
@@ -581,15 +580,21 @@ static void gpt_free(GPT *model) {
 }
 
 static void gpt_ensure_activations(GPT *model, int B, int T) {
-    if (model->acts_memory && B <= model->act_B && T == model->act_T) return;
-    free(model->acts_memory); free(model->grads_acts_memory);
-    free(model->inputs); free(model->targets); free(model->logp);
-    model->acts_memory = point_activations(&model->acts, &model->num_activations, model->config, B, T);
-    model->grads_acts_memory = NULL; // allocated on the first backward
-    model->inputs = xcalloc_aligned((size_t)B * T * sizeof(int));
-    model->targets = xcalloc_aligned((size_t)B * T * sizeof(int));
-    model->logp = xcalloc_aligned((size_t)B * T * sizeof(float));
-    model->act_B = B; model->act_T = T;
+    size_t need = point_activations(&model->acts, NULL, model->config, B, T), BT = (size_t)B * T;
+    if (need > model->acts_capacity) {
+        free(model->acts_memory); free(model->grads_acts_memory);
+        model->acts_memory = xcalloc_aligned(need * sizeof(float));
+        model->grads_acts_memory = NULL; // allocated on the first backward
+        model->acts_capacity = need; model->grads_acts_capacity = 0;
+    }
+    if (BT > model->tokens_capacity) {
+        free(model->inputs); free(model->targets); free(model->logp);
+        model->inputs = xcalloc_aligned(BT * sizeof(int));
+        model->targets = xcalloc_aligned(BT * sizeof(int));
+        model->logp = xcalloc_aligned(BT * sizeof(float));
+        model->tokens_capacity = BT;
+    }
+    model->num_activations = point_activations(&model->acts, model->acts_memory, model->config, B, T);
 }
 
 // Forward pass over tokens inputs[B*T] (T <= maxT). Fills acts.logits (B,T,Vp) and
@@ -664,9 +669,10 @@ static void gpt_backward(GPT *model, const float *c) {
         point_parameters(&model->grads, model->grads_memory, model->param_sizes);
     }
     if (!model->grads_acts_memory) {
-        size_t n;
-        model->grads_acts_memory = point_activations(&model->grads_acts, &n, cfg, model->act_B, model->act_T);
+        model->grads_acts_memory = xcalloc_aligned(model->acts_capacity * sizeof(float));
+        model->grads_acts_capacity = model->acts_capacity;
     }
+    point_activations(&model->grads_acts, model->grads_acts_memory, cfg, B, T);
     // activation gradients are recomputed from scratch every backward
     memset(model->grads_acts_memory, 0, model->num_activations * sizeof(float));
     ParameterTensors p = model->params, g = model->grads;

@@ -8,9 +8,14 @@ Subcommands (./train_rlme <cmd> --help for each):
 
 The network itself (forward, backward, AdamW, decoding, checkpoints) is in model.h.
 */
+#define TOKENIZER_NO_MAIN
+#include "tokenizer.c"
 #include <signal.h>
 #include <time.h>
 #include "model.h"
+#include "data/gsm8k.h"
+#define SYNTH_NO_MAIN
+#include "data/synth.c"
 
 // ----------------------------------------------------------------------------
 // command-line helpers: every bad flag or value is one clear line and exit 2
@@ -90,6 +95,1201 @@ static void load_model_or_die(GPT *model, const char *path) {
     char err[512];
     if (!path) die("--model CKPT is required");
     if (gpt_read_checkpoint(model, path, NULL, err, sizeof(err))) die("%s", err);
+}
+
+// ----------------------------------------------------------------------------
+// text in, tokens out: the templates every phase shares
+//
+// The policy completes PROMPT; the evaluator reads META, which is the same prompt,
+// a candidate solution and a meta-question, and answers " Yes" or " No" right after
+// "Verdict:". Pretraining builds its meta-evaluation documents with these exact
+// functions, so what the base model learned to judge is what RL asks it to judge.
+//
+//   Question: Tom has 12 apples. He gives away 5 apples. How many apples ...?
+//   Answer:
+//   Gives away: 12-5=<<12-5=7>>7.
+//   #### 7
+//   Meta: Is the answer correct?
+//   Verdict: Yes<|endoftext|>
+
+#define EOT "<|endoftext|>"
+#define META_CORRECT "Is the answer correct?"
+#define META_LOGIC "Does the whole solution logically lead from the question to an answer?"
+#define META_CONCISE "Is the solution free of needless checks?"
+
+typedef struct {
+    Tokenizer tok;
+    int eot, yes, no; // token ids of <|endoftext|>, " Yes", " No"
+} TextCodec;
+
+// appends the tokens of a text to ids
+static void encode_append(TextCodec *tc, const char *text, TokIds *ids) {
+    if (tok_encode(&tc->tok, text, strlen(text), ids) < 0) die("out of memory while encoding text");
+}
+
+// "Question: Q\nAnswer:\n"
+static void encode_prompt(TextCodec *tc, const char *question, TokIds *ids) {
+    encode_append(tc, "Question: ", ids);
+    encode_append(tc, question, ids);
+    encode_append(tc, "\nAnswer:\n", ids);
+}
+
+// "\nMeta: MQ\nVerdict:" — what follows a candidate solution for the evaluator
+static void encode_meta_suffix(TextCodec *tc, const char *meta_question, TokIds *ids) {
+    encode_append(tc, "\nMeta: ", ids);
+    encode_append(tc, meta_question, ids);
+    encode_append(tc, "\nVerdict:", ids);
+}
+
+// Tokens to text (malloc'd, NUL-terminated); ids must be valid.
+static char *decode_text(const TextCodec *tc, const int *ids, int n) {
+    long need = tok_decode(&tc->tok, ids, n, NULL, 0);
+    if (need < 0) die("internal error: token id out of range while decoding");
+    char *s = malloc(need + 1);
+    tok_decode(&tc->tok, ids, n, s, need);
+    s[need] = '\0';
+    return s;
+}
+
+static int codec_init(TextCodec *tc, char *err, size_t errlen) {
+    tc->eot = tok_special_id(&tc->tok, EOT);
+    if (tc->eot < 0) return set_err(err, errlen, "tokenizer has no %s token", EOT);
+    TokIds y = {0}, n = {0};
+    tok_encode(&tc->tok, " Yes", 4, &y);
+    tok_encode(&tc->tok, " No", 3, &n);
+    int ok = y.n == 1 && n.n == 1;
+    tc->yes = ok ? y.ids[0] : -1; tc->no = ok ? n.ids[0] : -1;
+    tok_ids_free(&y); tok_ids_free(&n);
+    if (!ok) return set_err(err, errlen, "tokenizer does not encode \" Yes\" and \" No\" as single tokens");
+    return 0;
+}
+
+// ----------------------------------------------------------------------------
+// checkpoints that carry their tokenizer
+//
+// A checkpoint written here is an llm.c checkpoint followed by an extras block
+// (model.h): the magic, then the tokenizer in tokenizer.c's own format. llm.c
+// reads the parameters and ignores the rest; we never need two files that must match.
+
+static int write_tokenizer_extra(FILE *f, void *ctx) { return tok_write(&((TextCodec *)ctx)->tok, f); }
+
+static void save_checkpoint_or_die(const GPT *model, TextCodec *tc, const char *path) {
+    char err[512];
+    if (gpt_write_checkpoint(model, path, tc ? write_tokenizer_extra : NULL, tc, err, sizeof(err))) die("%s", err);
+}
+
+// Loads a checkpoint and, when it carries one, its tokenizer (returns 1), else 0.
+static int load_checkpoint_or_die(GPT *model, TextCodec *tc, const char *path) {
+    char err[512];
+    long extras;
+    if (!path) die("a checkpoint path is required (--model / --init)");
+    if (gpt_read_checkpoint(model, path, &extras, err, sizeof(err))) die("%s", err);
+    if (extras < 0) return 0;
+    FILE *f = fopen(path, "rb");
+    if (!f || fseek(f, extras + 4, SEEK_SET) != 0) die("%s: cannot read the tokenizer after the parameters", path);
+    memset(&tc->tok, 0, sizeof(tc->tok));
+    char terr[256];
+    int rc = tok_read(&tc->tok, f, terr, sizeof(terr));
+    int trailing = rc == 0 && fgetc(f) != EOF;
+    fclose(f);
+    if (rc) die("%s: bad tokenizer after the parameters: %s", path, terr);
+    if (trailing) die("%s: unexpected bytes after the tokenizer", path);
+    if (tok_vocab_size(&tc->tok) != model->config.vocab_size)
+        die("%s: tokenizer has %d tokens but the model's vocab_size is %d", path, tok_vocab_size(&tc->tok), model->config.vocab_size);
+    if (codec_init(tc, err, sizeof(err))) die("%s: %s", path, err);
+    return 1;
+}
+
+// ----------------------------------------------------------------------------
+// the data: GSM8K-format jsonl, problems of the embedded generator
+//
+// Labels are kept apart from questions on purpose: RL rollouts and the RLME reward
+// get a Problems' questions only; `gold` is read by evaluation, by the RLVR reward
+// and by logged diagnostics, nothing else.
+
+typedef struct {
+    int n;
+    char **question;
+    char **gold;           // canonical final numbers
+    SynthProblem *program; // the generator's structure (pretraining on synthetic data)
+    int has_program;
+} Problems;
+
+static void load_problems_or_die(Problems *P, const char *path, int need_program) {
+    GSMExample *ex;
+    int n;
+    char err[512];
+    if (gsm8k_load(path, &ex, &n, err, sizeof(err))) die("%s", err);
+    memset(P, 0, sizeof(*P));
+    P->n = n;
+    P->question = malloc(n * sizeof(char *));
+    P->gold = malloc(n * sizeof(char *));
+    P->program = need_program ? malloc(n * sizeof(SynthProblem)) : NULL;
+    P->has_program = need_program;
+    for (int i = 0; i < n; i++) {
+        char num[GSM8K_NUM_MAX];
+        if (!gsm8k_gold(ex[i].answer, num, sizeof(num))) die("%s:%d: answer has no final number after ####", path, i + 1);
+        P->question[i] = ex[i].question; ex[i].question = NULL;
+        P->gold[i] = strdup(num);
+        if (need_program && (!ex[i].program || synth_decode_program(ex[i].program, &P->program[i])))
+            die("%s:%d: missing or malformed \"program\" field (pretraining needs the generator's splits)", path, i + 1);
+    }
+    gsm8k_free(ex, n);
+}
+
+static void free_problems(Problems *P) {
+    for (int i = 0; i < P->n; i++) { free(P->question[i]); free(P->gold[i]); }
+    free(P->question); free(P->gold); free(P->program);
+    memset(P, 0, sizeof(*P));
+}
+
+// data/synth/{train,rl,test}.jsonl, generated when absent (deterministic)
+static void ensure_synth_data(const char *dir) {
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/test.jsonl", dir);
+    if (access(path, R_OK) == 0) return;
+    SynthConfig cfg;
+    synth_default_config(&cfg);
+    char err[512];
+    char cmd[1100];
+    snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", dir);
+    if (system(cmd) != 0) die("%s: cannot create the directory", dir);
+    fprintf(stderr, "generating the synthetic GSM8K-style splits in %s/\n", dir);
+    if (synth_write_splits(dir, 1337, 50000, 4000, 1000, &cfg, err, sizeof(err))) die("%s", err);
+}
+
+// ----------------------------------------------------------------------------
+// pretraining documents
+//
+// The base model learns to solve and to judge from one stream of documents, each a
+// list of segments with a flag: does the loss count the segment's tokens?
+//   solution  prompt | solution EOT                        (loss on the solution)
+//   meta      prompt + candidate + meta suffix | " Yes"/" No" (loss on the verdict)
+//   drill     12 lines "a+b=<<a+b" | "=r>>r." of random problems (loss on results)
+// Solutions use each event's habit with its probability (data/synth.c), so the base
+// generates the habits while it learns to judge them: the generator–verifier gap.
+
+typedef struct { TokIds ids; int *count; size_t cap; } Doc; // count[i]: ids[i] is a loss target
+
+static void doc_add(Doc *d, TextCodec *tc, const char *text, int counts) {
+    size_t before = d->ids.n;
+    encode_append(tc, text, &d->ids);
+    if (d->ids.n > d->cap) { d->cap = d->ids.cap; d->count = realloc(d->count, d->cap * sizeof(int)); }
+    for (size_t i = before; i < d->ids.n; i++) d->count[i] = counts;
+}
+
+static void doc_add_token(Doc *d, int id, int counts) {
+    tok_ids_push(&d->ids, id);
+    if (d->ids.n > d->cap) { d->cap = d->ids.cap; d->count = realloc(d->count, d->cap * sizeof(int)); }
+    d->count[d->ids.n - 1] = counts;
+}
+
+// Appends "Check: <line>" copies of earlier lines (a needless check, for the
+// conciseness meta-question); returns how many were added.
+static int add_checks(char *sol, size_t cap, uint64_t *rng) {
+    char *last_nl = strrchr(sol, '\n'); // the solution ends with "\n#### N"
+    if (!last_nl) return 0;
+    int n_checks = 1 + synth_randint(rng, 0, 1);
+    char checks[1024] = "", line[256];
+    for (int k = 0; k < n_checks; k++) { // copy the first line as a check
+        const char *nl = strchr(sol, '\n');
+        const char *colon = strchr(sol, ':');
+        if (!colon || colon > nl) return 0;
+        snprintf(line, sizeof(line), "Check:%.*s\n", (int)(nl - colon - 1), colon + 1);
+        strncat(checks, line, sizeof(checks) - strlen(checks) - 1);
+    }
+    size_t head = (size_t)(last_nl - sol) + 1, tail_len = strlen(last_nl + 1);
+    if (head + strlen(checks) + tail_len + 1 > cap) return 0;
+    memmove(sol + head + strlen(checks), last_nl + 1, tail_len + 1);
+    memcpy(sol + head, checks, strlen(checks));
+    return n_checks;
+}
+
+// A candidate solution for a meta-evaluation document and its three verdicts. The
+// mixture follows DESIGN.md ("What is already known", round 2).
+typedef struct { char text[2048]; int correct, logical, concise; } Candidate;
+
+static void make_candidate(const SynthProblem *p, uint64_t *rng, Candidate *c) {
+    int gold = synth_final(p, 0);
+    float u = synth_uniform(rng);
+    int len = -1, logical = 0;
+    if (u < 0.50f) {                    // the habit distribution: what the base itself writes
+        unsigned mask = synth_sample_habits(rng, p) & synth_habit_events(p);
+        len = synth_solution(p, mask, c->text, sizeof(c->text));
+        logical = mask == 0;
+    } else if (u < 0.65f) {             // one arithmetic slip
+        len = synth_random_slip(rng, p, 0, c->text, sizeof(c->text));
+    } else if (u < 0.75f) {             // classic corruptions: wrong final, missing step
+        len = synth_solution(p, 0, c->text, sizeof(c->text));
+        char *hash = strstr(c->text, "#### ");
+        if (synth_uniform(rng) < 0.5f || !strchr(c->text, '\n') || strchr(c->text, '\n') + 1 == hash) {
+            int wrong = gold + (synth_uniform(rng) < 0.5f ? -1 : 1) * synth_randint(rng, 1, 10);
+            if (wrong < 0) wrong = gold + synth_randint(rng, 1, 10);
+            sprintf(hash, "#### %d", wrong);
+        } else {                        // drop the first line: the final stays right
+            char *nl = strchr(c->text, '\n');
+            memmove(c->text, nl + 1, strlen(nl + 1) + 1);
+        }
+        len = (int)strlen(c->text);
+    } else if (u < 0.90f) {             // the right method for a slightly different question
+        SynthProblem q;
+        if (synth_perturb(rng, p, &q) >= 0) len = synth_solution(&q, 0, c->text, sizeof(c->text));
+    } else {                            // a random chain of correct arithmetic over its numbers
+        SynthProblem q = *p, r;
+        for (int k = 0; k < 3; k++) if (synth_perturb(rng, &q, &r) >= 0) q = r;
+        len = synth_solution(&q, 0, c->text, sizeof(c->text));
+    }
+    if (len < 0) { len = synth_solution(p, 0, c->text, sizeof(c->text)); logical = 1; } // fallback: correct
+    int checks = synth_uniform(rng) < 0.3f ? add_checks(c->text, sizeof(c->text), rng) : 0;
+    char num[GSM8K_NUM_MAX], want[32];
+    snprintf(want, sizeof(want), "%d", gold);
+    c->correct = gsm8k_extract(c->text, num, sizeof(num)) && gsm8k_same_answer(num, want);
+    c->logical = logical && c->correct;
+    c->concise = checks == 0;
+}
+
+typedef struct { float solution, meta, drill; float meta_logic, meta_concise; } DocMix;
+
+// One random document about train problem p (drill documents use other problems too).
+static void make_document(Doc *d, TextCodec *tc, const Problems *train, int idx, DocMix mix, uint64_t *rng) {
+    const SynthProblem *p = &train->program[idx];
+    char buf[2048];
+    d->ids.n = 0;
+    float u = synth_uniform(rng) * (mix.solution + mix.meta + mix.drill);
+    if (u < mix.drill) { // 12 solution lines of random problems, loss on "=result>>result."
+        for (int k = 0; k < 12; k++) {
+            const SynthProblem *q = &train->program[synth_randint(rng, 0, train->n - 1)];
+            synth_solution(q, 0, buf, sizeof(buf));
+            int n_lines = synth_n_steps(q, 0), pick = synth_randint(rng, 0, n_lines - 1);
+            char *line = buf;
+            for (int j = 0; j < pick; j++) line = strchr(line, '\n') + 1;
+            char *nl = strchr(line, '\n');
+            if (nl) *nl = '\0';
+            char *ann = strstr(line, "<<"), *eq = ann ? strchr(ann, '=') : NULL;
+            if (!eq) continue;
+            *eq = '\0';
+            doc_add(d, tc, line, 0);
+            *eq = '=';
+            doc_add(d, tc, eq, 1);
+            doc_add(d, tc, "\n", 0);
+        }
+        doc_add_token(d, tc->eot, 0);
+        return;
+    }
+    TokIds prompt = {0};
+    encode_prompt(tc, train->question[idx], &prompt);
+    for (size_t i = 0; i < prompt.n; i++) doc_add_token(d, prompt.ids[i], 0);
+    tok_ids_free(&prompt);
+    if (u < mix.drill + mix.solution) { // a solution in the base's habits
+        unsigned mask = synth_sample_habits(rng, p);
+        synth_solution(p, mask, buf, sizeof(buf));
+        if (synth_uniform(rng) < 0.3f) add_checks(buf, sizeof(buf), rng);
+        doc_add(d, tc, buf, 1);
+        doc_add_token(d, tc->eot, 1);
+        return;
+    }
+    Candidate c; // a meta-evaluation document
+    make_candidate(p, rng, &c);
+    float v = synth_uniform(rng);
+    const char *mq = META_CORRECT;
+    int verdict = c.correct;
+    if (v < mix.meta_logic) { mq = META_LOGIC; verdict = c.logical; }
+    else if (v < mix.meta_logic + mix.meta_concise) { mq = META_CONCISE; verdict = c.concise; }
+    doc_add(d, tc, c.text, 0);
+    TokIds suffix = {0};
+    encode_meta_suffix(tc, mq, &suffix);
+    for (size_t i = 0; i < suffix.n; i++) doc_add_token(d, suffix.ids[i], 0);
+    tok_ids_free(&suffix);
+    doc_add_token(d, verdict ? tc->yes : tc->no, 1);
+    doc_add_token(d, tc->eot, 0);
+}
+
+// Text for training the tokenizer: documents rendered as plain text.
+static char *tokenizer_corpus(const Problems *train, int n_docs, uint64_t seed, size_t *len_out) {
+    size_t cap = 1 << 20, len = 0;
+    char *text = malloc(cap), buf[4096];
+    uint64_t rng = rng_seed(seed);
+    const char *mqs[3] = {META_CORRECT, META_LOGIC, META_CONCISE};
+    for (int k = 0; k < n_docs; k++) {
+        int idx = synth_randint(&rng, 0, train->n - 1);
+        Candidate c;
+        make_candidate(&train->program[idx], &rng, &c);
+        int n = snprintf(buf, sizeof(buf), "Question: %s\nAnswer:\n%s\nMeta: %s\nVerdict: %s" EOT,
+                         train->question[idx], c.text, mqs[k % 3], c.correct ? "Yes" : "No");
+        if (n < 0 || n >= (int)sizeof(buf)) continue;
+        if (len + n + 1 > cap) text = realloc(text, cap *= 2);
+        memcpy(text + len, buf, n);
+        len += n;
+    }
+    *len_out = len;
+    return text;
+}
+
+// Fills B rows of T+1 tokens from a stream of documents; a document that does not
+// fit the rest of a row moves to the next row (a judgement never loses its
+// question), and the gap is padding that the loss ignores.
+typedef struct {
+    Doc doc;
+    size_t doc_pos;   // next token of doc to place (doc.ids.n when exhausted)
+    uint64_t rng;
+    int next_problem; // documents walk the train split in a shuffled order
+    int *order;
+} DocStream;
+
+static void fill_batch(DocStream *s, TextCodec *tc, const Problems *train, DocMix mix, int B, int T,
+                       int *tokens, int *counted) {
+    for (int b = 0; b < B; b++) {
+        int *row = tokens + (size_t)b * (T + 1), *cnt = counted + (size_t)b * (T + 1);
+        int t = 0;
+        while (t < T + 1) {
+            if (s->doc_pos >= s->doc.ids.n) {
+                if (s->next_problem == train->n) { // reshuffle each epoch
+                    for (int i = train->n - 1; i > 0; i--) { int j = (int)(rng_u64(&s->rng) % (i + 1)); int x = s->order[i]; s->order[i] = s->order[j]; s->order[j] = x; }
+                    s->next_problem = 0;
+                }
+                make_document(&s->doc, tc, train, s->order[s->next_problem++], mix, &s->rng);
+                s->doc_pos = 0;
+                if (s->doc.ids.n > (size_t)T + 1) { s->doc_pos = s->doc.ids.n; continue; } // too long: skip
+            }
+            size_t left = s->doc.ids.n - s->doc_pos;
+            if (left > (size_t)(T + 1 - t) && t > 0) break; // does not fit: pad this row
+            size_t take = left < (size_t)(T + 1 - t) ? left : (size_t)(T + 1 - t);
+            memcpy(row + t, s->doc.ids.ids + s->doc_pos, take * sizeof(int));
+            memcpy(cnt + t, s->doc.count + s->doc_pos, take * sizeof(int));
+            s->doc_pos += take;
+            t += (int)take;
+        }
+        for (; t < T + 1; t++) { row[t] = tc->eot; cnt[t] = 0; }
+    }
+}
+
+// ----------------------------------------------------------------------------
+// progress line with ETA, CSV logs
+
+static void progress(const char *what, int done, int total, double t_start, const char *extra) {
+    double el = now_seconds() - t_start, eta = done > 0 ? el / done * (total - done) : 0.0;
+    fprintf(stderr, "\r%s %d/%d  %s  elapsed %dm%02ds  ETA %dm%02ds   ", what, done, total, extra ? extra : "",
+            (int)el / 60, (int)el % 60, (int)eta / 60, (int)eta % 60);
+    if (done == total) fputc('\n', stderr);
+}
+
+// A CSV log, rewritten whole after each row (temporary file + rename), so an
+// interrupted run leaves the last complete log rather than a torn one.
+typedef struct { char *path; char *text; size_t len, cap; } CsvLog;
+
+static void csv_open(CsvLog *log, const char *path, const char *header) {
+    log->path = strdup(path);
+    log->cap = 1 << 16; log->len = 0;
+    log->text = malloc(log->cap);
+    log->text[0] = '\0';
+    size_t n = strlen(header);
+    memcpy(log->text, header, n + 1);
+    log->len = n;
+}
+
+static void csv_row(CsvLog *log, const char *row) {
+    size_t n = strlen(row);
+    while (log->len + n + 1 > log->cap) log->text = realloc(log->text, log->cap *= 2);
+    memcpy(log->text + log->len, row, n + 1);
+    log->len += n;
+    char tmp[4200];
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", log->path, (int)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) die("%s: cannot create: %s", tmp, strerror(errno));
+    int ok = fwrite(log->text, 1, log->len, f) == log->len;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, log->path) != 0) die("%s: write failed", log->path);
+}
+
+static void csv_close(CsvLog *log) { free(log->path); free(log->text); memset(log, 0, sizeof(*log)); }
+
+// ----------------------------------------------------------------------------
+// evaluation: greedy accuracy on a split
+
+typedef struct {
+    int n;            // sequences
+    TokIds prompts;   // all prompt tokens, concatenated
+    int *off, *len;   // each prompt's offset and length in `prompts`
+    int max_new;
+    int *out, *out_len;
+    float *out_logp;
+} Rollout;
+
+static void rollout_alloc(Rollout *r, int n, int max_new) {
+    memset(r, 0, sizeof(*r));
+    r->n = n; r->max_new = max_new;
+    r->off = malloc(n * sizeof(int)); r->len = malloc(n * sizeof(int));
+    r->out = malloc((size_t)n * max_new * sizeof(int)); r->out_len = malloc(n * sizeof(int));
+    r->out_logp = malloc((size_t)n * max_new * sizeof(float));
+}
+
+static void rollout_free(Rollout *r) {
+    tok_ids_free(&r->prompts);
+    free(r->off); free(r->len); free(r->out); free(r->out_len); free(r->out_logp);
+}
+
+// the completion of sequence i as text, without its end-of-text token
+static char *completion_text(const TextCodec *tc, const Rollout *r, int i) {
+    int n = r->out_len[i];
+    const int *ids = r->out + (size_t)i * r->max_new;
+    if (n > 0 && ids[n - 1] == tc->eot) n--;
+    return decode_text(tc, ids, n);
+}
+
+// Generates for all sequences of r (prompts already filled), in chunks of `slots`.
+static void generate_all(const GPT *model, KVCache *kv, Rollout *r, SampleConfig sc, uint64_t *rng) {
+    for (int s = 0; s < r->n; s += kv->slots) {
+        int m = r->n - s < kv->slots ? r->n - s : kv->slots;
+        gpt_generate(model, kv, m, r->prompts.ids, r->off + s, r->len + s, sc, rng,
+                     r->out + (size_t)s * r->max_new, r->out_logp + (size_t)s * r->max_new, r->out_len + s);
+    }
+}
+
+// greedy accuracy on the first n problems of a split
+static float greedy_accuracy(const GPT *model, TextCodec *tc, KVCache *kv, const Problems *P, int n, int max_new) {
+    if (n > P->n) n = P->n;
+    Rollout r;
+    rollout_alloc(&r, n, max_new);
+    for (int i = 0; i < n; i++) {
+        r.off[i] = (int)r.prompts.n;
+        encode_prompt(tc, P->question[i], &r.prompts);
+        r.len[i] = (int)r.prompts.n - r.off[i];
+        if (r.len[i] + max_new - 1 > model->config.max_seq_len)
+            die("test question %d is %d tokens: with %d new tokens it exceeds the context of %d", i + 1, r.len[i], max_new, model->config.max_seq_len);
+    }
+    SampleConfig sc = {.temperature = 0.0f, .top_p = 1.0f, .max_new = max_new, .stop_token = tc->eot};
+    uint64_t rng = 1;
+    generate_all(model, kv, &r, sc, &rng);
+    int correct = 0;
+    for (int i = 0; i < n; i++) {
+        char *text = completion_text(tc, &r, i), num[GSM8K_NUM_MAX];
+        correct += gsm8k_extract(text, num, sizeof(num)) && gsm8k_same_answer(num, P->gold[i]);
+        free(text);
+    }
+    rollout_free(&r);
+    return (float)correct / n;
+}
+
+// ----------------------------------------------------------------------------
+// pretrain: the base model (it must learn both to solve and to judge)
+
+typedef struct {
+    const char *data_dir, *out, *log_path;
+    int steps, batch, seq, layers, heads, channels, vocab;
+    float lr, min_lr_frac, weight_decay;
+    int warmup, eval_every, eval_n, max_new, seed, threads;
+    DocMix mix;
+} PretrainArgs;
+
+static const char *PRETRAIN_HELP =
+    "usage: train_rlme pretrain [options]\n"
+    "Trains the base model from scratch on the synthetic train split: solution documents\n"
+    "(in the base's habits), meta-evaluation documents (question, candidate solution,\n"
+    "meta-question, \" Yes\"/\" No\") and arithmetic drill. Only train labels are read.\n"
+    "  --data DIR         synthetic splits (default data/synth; generated when absent)\n"
+    "  --out FILE         checkpoint with its tokenizer (default out/base.bin)\n"
+    "  --log CSV          per-step log (default: FILE with .csv)\n"
+    "  --steps N          optimizer steps (default 2500)\n"
+    "  --batch B --seq T  rows per step and tokens per row (default 16 x 256)\n"
+    "  --layers L --heads H --channels C  (default 4 x 4 x 128)\n"
+    "  --vocab N          BPE vocabulary size, digits kept single (default 512)\n"
+    "  --lr LR            peak learning rate (default 2e-3), warmup then cosine to\n"
+    "  --min-lr-frac F    this fraction of the peak (default 0.1)\n"
+    "  --warmup N         warmup steps (default 100)\n"
+    "  --wd W             AdamW weight decay on matrices (default 0.1)\n"
+    "  --drill F --meta F fractions of drill and meta-evaluation documents (default 0.25, 0.41)\n"
+    "  --eval-every N     greedy test accuracy every N steps (default 250)\n"
+    "  --eval-n N         test problems per evaluation (default 500)\n"
+    "  --seed S           (default 1)\n"
+    "  --threads N        OpenMP threads (default: all)\n";
+
+static void pretrain_defaults(PretrainArgs *a) {
+    *a = (PretrainArgs){.data_dir = "data/synth", .out = "out/base.bin", .steps = 2500, .batch = 16, .seq = 256,
+                        .layers = 4, .heads = 4, .channels = 128, .vocab = 512, .lr = 2e-3f, .min_lr_frac = 0.1f,
+                        .weight_decay = 0.1f, .warmup = 100, .eval_every = 250, .eval_n = 500, .max_new = 128, .seed = 1,
+                        // 25% drill; the rest splits 1 : 1.22 between solutions and judgements
+                        .mix = {.drill = 0.25f, .solution = 0.75f / 2.22f, .meta = 0.75f * 1.22f / 2.22f,
+                                .meta_logic = 0.25f, .meta_concise = 0.15f}};
+}
+
+static void parse_pretrain_args(PretrainArgs *a, int argc, char **argv, int first) {
+    for (int i = first; i < argc; i++) {
+        const char *f = argv[i];
+        if (!strcmp(f, "--help") || !strcmp(f, "-h")) { fputs(PRETRAIN_HELP, stdout); exit(0); }
+        else if (!strcmp(f, "--data")) a->data_dir = flag_value(argc, argv, &i);
+        else if (!strcmp(f, "--out")) a->out = flag_value(argc, argv, &i);
+        else if (!strcmp(f, "--log")) a->log_path = flag_value(argc, argv, &i);
+        else if (!strcmp(f, "--steps")) a->steps = (int)parse_long(f, flag_value(argc, argv, &i), 1, 10000000);
+        else if (!strcmp(f, "--batch")) a->batch = (int)parse_long(f, flag_value(argc, argv, &i), 1, 4096);
+        else if (!strcmp(f, "--seq")) a->seq = (int)parse_long(f, flag_value(argc, argv, &i), 32, 4096);
+        else if (!strcmp(f, "--layers")) a->layers = (int)parse_long(f, flag_value(argc, argv, &i), 1, 64);
+        else if (!strcmp(f, "--heads")) a->heads = (int)parse_long(f, flag_value(argc, argv, &i), 1, 64);
+        else if (!strcmp(f, "--channels")) a->channels = (int)parse_long(f, flag_value(argc, argv, &i), 8, 4096);
+        else if (!strcmp(f, "--vocab")) a->vocab = (int)parse_long(f, flag_value(argc, argv, &i), 300, 65536);
+        else if (!strcmp(f, "--lr")) a->lr = parse_float(f, flag_value(argc, argv, &i), 0, 1);
+        else if (!strcmp(f, "--min-lr-frac")) a->min_lr_frac = parse_float(f, flag_value(argc, argv, &i), 0, 1);
+        else if (!strcmp(f, "--warmup")) a->warmup = (int)parse_long(f, flag_value(argc, argv, &i), 0, 1000000);
+        else if (!strcmp(f, "--wd")) a->weight_decay = parse_float(f, flag_value(argc, argv, &i), 0, 10);
+        else if (!strcmp(f, "--drill")) a->mix.drill = parse_float(f, flag_value(argc, argv, &i), 0, 1);
+        else if (!strcmp(f, "--meta")) a->mix.meta = parse_float(f, flag_value(argc, argv, &i), 0, 1);
+        else if (!strcmp(f, "--eval-every")) a->eval_every = (int)parse_long(f, flag_value(argc, argv, &i), 1, 10000000);
+        else if (!strcmp(f, "--eval-n")) a->eval_n = (int)parse_long(f, flag_value(argc, argv, &i), 1, 1000000);
+        else if (!strcmp(f, "--seed")) a->seed = (int)parse_long(f, flag_value(argc, argv, &i), 0, 0x7fffffff);
+        else if (!strcmp(f, "--threads")) a->threads = (int)parse_long(f, flag_value(argc, argv, &i), 1, 1024);
+        else die("unknown flag '%s' (see: train_rlme pretrain --help)", f);
+    }
+    if (a->channels % a->heads) die("--heads %d does not divide --channels %d", a->heads, a->channels);
+    if (a->mix.drill + a->mix.meta > 1.0f) die("--drill + --meta must be at most 1");
+    a->mix.solution = 1.0f - a->mix.drill - a->mix.meta;
+}
+
+// lr at step s: linear warmup, then cosine from lr down to lr * min_frac
+static float lr_schedule(int s, int steps, int warmup, float lr, float min_frac) {
+    if (s < warmup) return lr * (s + 1) / warmup;
+    float progress = (float)(s - warmup) / (float)(steps - warmup > 1 ? steps - warmup : 1);
+    return lr * (min_frac + (1.0f - min_frac) * 0.5f * (1.0f + cosf(3.14159265f * progress)));
+}
+
+static void dirname_mkdir(const char *path) {
+    char dir[1024], cmd[1100];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash) return;
+    *slash = '\0';
+    snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", dir);
+    if (system(cmd) != 0) die("%s: cannot create the directory", dir);
+}
+
+static void run_pretrain(const PretrainArgs *a) {
+    set_threads(a->threads);
+    ensure_synth_data(a->data_dir);
+    char path[1024];
+    Problems train, test;
+    snprintf(path, sizeof(path), "%s/train.jsonl", a->data_dir);
+    load_problems_or_die(&train, path, 1);
+    snprintf(path, sizeof(path), "%s/test.jsonl", a->data_dir);
+    load_problems_or_die(&test, path, 0);
+
+    // 1. tokenizer: byte-level BPE on rendered documents, every digit its own token
+    double t0 = now_seconds();
+    TextCodec tc;
+    memset(&tc, 0, sizeof(tc));
+    size_t corpus_len;
+    char *corpus = tokenizer_corpus(&train, 20000, (uint64_t)a->seed, &corpus_len);
+    const char *specials[1] = {EOT};
+    char err[512];
+    if (tok_train(&tc.tok, corpus, corpus_len, a->vocab, specials, 1, TOK_SPLIT_DIGITS, err, sizeof(err))) die("tokenizer: %s", err);
+    free(corpus);
+    if (codec_init(&tc, err, sizeof(err))) die("tokenizer: %s (try a larger --vocab)", err);
+    fprintf(stderr, "tokenizer: %d tokens, trained on %.1f MB in %.1f s\n", tok_vocab_size(&tc.tok), corpus_len / 1e6, now_seconds() - t0);
+
+    // 2. the model
+    int V = tok_vocab_size(&tc.tok);
+    GPTConfig cfg = {.max_seq_len = a->seq, .vocab_size = V, .padded_vocab_size = (V + 127) / 128 * 128,
+                     .num_layers = a->layers, .num_heads = a->heads, .channels = a->channels};
+    GPT model;
+    gpt_init_random(&model, cfg, (uint64_t)a->seed);
+    fprintf(stderr, "model: %d layers, %d heads, %d channels, context %d, vocab %d: %zu parameters\n",
+            a->layers, a->heads, a->channels, a->seq, V, model.num_parameters);
+    KVCache kv;
+    kvcache_init(&kv, cfg, 128);
+
+    // 3. train on the document stream
+    int B = a->batch, T = a->seq;
+    DocStream ds = {.rng = rng_seed((uint64_t)a->seed + 1), .order = malloc(train.n * sizeof(int))};
+    for (int i = 0; i < train.n; i++) ds.order[i] = i;
+    ds.next_problem = train.n; // shuffle before the first document
+    int *rows = malloc((size_t)B * (T + 1) * sizeof(int)), *counted = malloc((size_t)B * (T + 1) * sizeof(int));
+    int *inputs = malloc((size_t)B * T * sizeof(int)), *targets = malloc((size_t)B * T * sizeof(int));
+    float *c = malloc((size_t)B * T * sizeof(float));
+    char log_path[1024];
+    snprintf(log_path, sizeof(log_path), "%s", a->log_path ? a->log_path : a->out);
+    if (!a->log_path) { char *dot = strrchr(log_path, '.'); if (dot && !strchr(dot, '/')) *dot = '\0'; strncat(log_path, ".csv", sizeof(log_path) - strlen(log_path) - 1); }
+    dirname_mkdir(a->out);
+    dirname_mkdir(log_path);
+    CsvLog log;
+    csv_open(&log, log_path, "step,loss,lr,grad_norm,tokens,tok_per_s,test_acc\n");
+    AdamWConfig opt = {.lr = a->lr, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f, .weight_decay = a->weight_decay};
+    double t_start = now_seconds(), train_time = 0.0;
+    long tokens_seen = 0;
+    float last_acc = -1.0f;
+    for (int step = 0; step <= a->steps; step++) {
+        char row[256], extra[160], acc[16] = "";
+        if (step % a->eval_every == 0 || step == a->steps) {
+            last_acc = greedy_accuracy(&model, &tc, &kv, &test, a->eval_n, a->max_new);
+            snprintf(acc, sizeof(acc), "%.4f", last_acc);
+            fprintf(stderr, "\nstep %d: greedy test accuracy %.1f%% (%d problems)\n", step, 100 * last_acc, a->eval_n < test.n ? a->eval_n : test.n);
+            if (step == a->steps) {
+                snprintf(row, sizeof(row), "%d,,,,%ld,,%s\n", step, tokens_seen, acc);
+                csv_row(&log, row);
+                break;
+            }
+        }
+        double ts = now_seconds();
+        fill_batch(&ds, &tc, &train, a->mix, B, T, rows, counted);
+        int n_counted = 0;
+        for (int b = 0; b < B; b++) for (int t = 0; t < T; t++) {
+            inputs[b * T + t] = rows[b * (T + 1) + t];
+            targets[b * T + t] = rows[b * (T + 1) + t + 1];
+            n_counted += counted[b * (T + 1) + t + 1];
+        }
+        // the one objective with c_t = 1/N on the tokens that count
+        for (int b = 0; b < B; b++) for (int t = 0; t < T; t++)
+            c[b * T + t] = counted[b * (T + 1) + t + 1] ? 1.0f / n_counted : 0.0f;
+        gpt_forward(&model, inputs, targets, B, T);
+        float loss = (float)gpt_weighted_loss(&model, c);
+        if (!isfinite(loss)) die("non-finite loss at step %d: lower --lr", step);
+        gpt_zero_grad(&model);
+        gpt_backward(&model, c);
+        float gnorm = gpt_clip_grad_norm(&model, 1.0f);
+        opt.lr = lr_schedule(step, a->steps, a->warmup, a->lr, a->min_lr_frac);
+        gpt_adamw_update(&model, opt);
+        train_time += now_seconds() - ts;
+        tokens_seen += (long)B * T;
+        snprintf(row, sizeof(row), "%d,%.5f,%.3g,%.4f,%ld,%.0f,%s\n", step, loss, opt.lr, gnorm, tokens_seen,
+                 tokens_seen / train_time, acc);
+        csv_row(&log, row);
+        snprintf(extra, sizeof(extra), "loss %.4f  %.0f tok/s  test %.1f%%", loss, tokens_seen / train_time, 100 * last_acc);
+        progress("pretrain", step + 1, a->steps, t_start, extra);
+    }
+    save_checkpoint_or_die(&model, &tc, a->out);
+    fprintf(stderr, "wrote %s and %s (%.1f min)\n", a->out, log_path, (now_seconds() - t_start) / 60);
+    csv_close(&log);
+    kvcache_free(&kv);
+    free(rows); free(counted); free(inputs); free(targets); free(c); free(ds.order);
+    tok_ids_free(&ds.doc.ids); free(ds.doc.count);
+    tok_free(&tc.tok);
+    gpt_free(&model);
+    free_problems(&train); free_problems(&test);
+}
+
+static int cmd_pretrain(int argc, char **argv) {
+    PretrainArgs a;
+    pretrain_defaults(&a);
+    parse_pretrain_args(&a, argc, argv, 2);
+    run_pretrain(&a);
+    return 0;
+}
+
+// ----------------------------------------------------------------------------
+// RL: the policy improves on its own samples, rewarded by an evaluator (RLME) or
+// by the label (RLVR). One step, top to bottom in rl_step():
+//   sample -> reward -> advantage -> CISPO weights -> backward -> AdamW
+
+typedef struct { const char *path; float weight; GPT *model; GPT own; } Evaluator; // model == NULL: live-self
+typedef struct { const char *question; float weight; TokIds suffix; } MetaQuestion;
+
+#define MAX_EVALUATORS 8
+#define MAX_META 8
+
+typedef struct {
+    const char *init, *out, *log_path, *data_dir, *reward;
+    int steps, prompts, group, updates, max_new, eval_every, eval_n, seed, threads, micro_batch, std_norm, raw_prob;
+    float lr, eps_low, eps_high, kl_beta, clip_norm, temperature, weight_decay;
+    int n_eval, n_meta;
+    Evaluator ev[MAX_EVALUATORS];
+    MetaQuestion meta[MAX_META];
+} RLArgs;
+
+static const char *RL_HELP =
+    "usage: train_rlme rl --init CKPT --reward rlme|rlvr [options]\n"
+    "GRPO-style RL with CISPO updates. rlme: the reward is the evaluator's belief that\n"
+    "the answer is right (no label is read); rlvr: 1 if the final number is right.\n"
+    "  --init CKPT        starting policy (a checkpoint with its tokenizer)\n"
+    "  --out CKPT         final policy (default out/<reward>.bin)\n"
+    "  --log CSV          one row per step (default: --out with .csv)\n"
+    "  --data DIR         splits: rl.jsonl for prompts, test.jsonl for evaluation (default data/synth)\n"
+    "  --steps N          RL steps (default 100)\n"
+    "  --prompts P        prompts per step (default 16)\n"
+    "  --group G          completions per prompt (default 8)\n"
+    "  --max-new N        completion tokens at most (default 128)\n"
+    "  --temperature T    sampling temperature of rollouts (default 1.0)\n"
+    "  --lr LR            AdamW learning rate (default 5e-5)\n"
+    "  --wd W             AdamW weight decay on matrices (default 0)\n"
+    "  --updates U        optimizer steps per rollout batch; after the first the batch is\n"
+    "                     off-policy and CISPO's ratio weights it (default 2)\n"
+    "  --eps-high E       CISPO upper clip as an OFFSET from 1, as in the paper and\n"
+    "                     MiniMax-M1: w = min(ratio, 1 + E) (default 5.0, i.e. cap 6.0;\n"
+    "                     TRL's epsilon_high is the same offset)\n"
+    "  --eps-low E        lower clip offset: w >= 1 - E (default 1e9: no lower bound)\n"
+    "  --kl BETA          k3 KL penalty to the initial policy (default 0.3 for rlme, 0 for rlvr;\n"
+    "                     at this small scale RLME hacks its evaluator without it)\n"
+    "  --clip-norm C      global gradient-norm clip (default 1.0)\n"
+    "  --std-norm         divide advantages by the group's reward std\n"
+    "  --evaluator E[:W]  frozen-self (default: a copy of --init, never updated), live-self\n"
+    "                     (the current policy judges itself), or a checkpoint path;\n"
+    "                     repeat for an ensemble, W its weight (default 1)\n"
+    "  --meta \"Q\"[=W]     meta-question and weight, repeatable (default \"" META_CORRECT "\"=1)\n"
+    "  --raw-prob         reward log P(Yes) instead of log P(Yes)/(P(Yes)+P(No))\n"
+    "  --eval-every E     greedy test accuracy every E steps (default 20)\n"
+    "  --eval-n N         test problems per evaluation (default 500)\n"
+    "  --micro-batch M    sequences per forward/backward (default 32; memory only)\n"
+    "  --seed S           (default 1)\n"
+    "  --threads N        OpenMP threads (default: all)\n";
+
+static void rl_defaults(RLArgs *a) {
+    memset(a, 0, sizeof(*a));
+    a->data_dir = "data/synth"; a->reward = NULL;
+    a->steps = 100; a->prompts = 16; a->group = 8; a->updates = 2; a->max_new = 128;
+    a->eval_every = 20; a->eval_n = 500; a->seed = 1; a->micro_batch = 32;
+    a->lr = 5e-5f; a->eps_low = 1e9f; a->eps_high = 5.0f; a->kl_beta = -1.0f; a->clip_norm = 1.0f;
+    a->temperature = 1.0f;
+}
+
+// "TEXT=W" or "TEXT:W" -> text (malloc'd) and weight
+static char *split_weight(const char *flag, const char *arg, char sep, float *w) {
+    const char *at = strrchr(arg, sep);
+    char *end;
+    if (at && at[1]) {
+        double v = strtod(at + 1, &end);
+        if (*end == '\0' && isfinite(v)) { *w = (float)v; return strndup(arg, at - arg); }
+    }
+    if (at && sep == '=') die("%s: bad weight in '%s' (expected \"TEXT=NUMBER\")", flag, arg);
+    *w = 1.0f;
+    return strdup(arg);
+}
+
+static void parse_rl_args(RLArgs *a, int argc, char **argv, int first) {
+    for (int i = first; i < argc; i++) {
+        const char *f = argv[i];
+        if (!strcmp(f, "--help") || !strcmp(f, "-h")) { fputs(RL_HELP, stdout); exit(0); }
+        else if (!strcmp(f, "--init")) a->init = flag_value(argc, argv, &i);
+        else if (!strcmp(f, "--out")) a->out = flag_value(argc, argv, &i);
+        else if (!strcmp(f, "--log")) a->log_path = flag_value(argc, argv, &i);
+        else if (!strcmp(f, "--data")) a->data_dir = flag_value(argc, argv, &i);
+        else if (!strcmp(f, "--reward")) a->reward = flag_value(argc, argv, &i);
+        else if (!strcmp(f, "--steps")) a->steps = (int)parse_long(f, flag_value(argc, argv, &i), 0, 10000000);
+        else if (!strcmp(f, "--prompts")) a->prompts = (int)parse_long(f, flag_value(argc, argv, &i), 1, 4096);
+        else if (!strcmp(f, "--group")) a->group = (int)parse_long(f, flag_value(argc, argv, &i), 1, 1024);
+        else if (!strcmp(f, "--updates")) a->updates = (int)parse_long(f, flag_value(argc, argv, &i), 1, 64);
+        else if (!strcmp(f, "--max-new")) a->max_new = (int)parse_long(f, flag_value(argc, argv, &i), 1, 65536);
+        else if (!strcmp(f, "--temperature")) a->temperature = parse_float(f, flag_value(argc, argv, &i), 1e-3, 100);
+        else if (!strcmp(f, "--lr")) a->lr = parse_float(f, flag_value(argc, argv, &i), 0, 1);
+        else if (!strcmp(f, "--wd")) a->weight_decay = parse_float(f, flag_value(argc, argv, &i), 0, 10);
+        else if (!strcmp(f, "--eps-high")) a->eps_high = parse_float(f, flag_value(argc, argv, &i), 0, 1e9);
+        else if (!strcmp(f, "--eps-low")) a->eps_low = parse_float(f, flag_value(argc, argv, &i), 0, 1e9);
+        else if (!strcmp(f, "--kl")) a->kl_beta = parse_float(f, flag_value(argc, argv, &i), 0, 1e6);
+        else if (!strcmp(f, "--clip-norm")) a->clip_norm = parse_float(f, flag_value(argc, argv, &i), 0, 1e9);
+        else if (!strcmp(f, "--std-norm")) a->std_norm = 1;
+        else if (!strcmp(f, "--raw-prob")) a->raw_prob = 1;
+        else if (!strcmp(f, "--eval-every")) a->eval_every = (int)parse_long(f, flag_value(argc, argv, &i), 1, 10000000);
+        else if (!strcmp(f, "--eval-n")) a->eval_n = (int)parse_long(f, flag_value(argc, argv, &i), 1, 1000000);
+        else if (!strcmp(f, "--micro-batch")) a->micro_batch = (int)parse_long(f, flag_value(argc, argv, &i), 1, 4096);
+        else if (!strcmp(f, "--seed")) a->seed = (int)parse_long(f, flag_value(argc, argv, &i), 0, 0x7fffffff);
+        else if (!strcmp(f, "--threads")) a->threads = (int)parse_long(f, flag_value(argc, argv, &i), 1, 1024);
+        else if (!strcmp(f, "--evaluator")) {
+            if (a->n_eval == MAX_EVALUATORS) die("at most %d --evaluator flags", MAX_EVALUATORS);
+            Evaluator *e = &a->ev[a->n_eval++];
+            e->path = split_weight(f, flag_value(argc, argv, &i), ':', &e->weight);
+        } else if (!strcmp(f, "--meta")) {
+            if (a->n_meta == MAX_META) die("at most %d --meta flags", MAX_META);
+            MetaQuestion *m = &a->meta[a->n_meta++];
+            m->question = split_weight(f, flag_value(argc, argv, &i), '=', &m->weight);
+            if (!m->question[0]) die("--meta needs a question");
+        } else die("unknown flag '%s' (see: train_rlme rl --help)", f);
+    }
+    if (!a->reward) die("--reward rlme|rlvr is required (see: train_rlme rl --help)");
+    if (strcmp(a->reward, "rlme") && strcmp(a->reward, "rlvr")) die("--reward must be rlme or rlvr, got '%s'", a->reward);
+    if (!a->init) die("--init CKPT is required");
+    if (a->kl_beta < 0) a->kl_beta = !strcmp(a->reward, "rlme") ? 0.3f : 0.0f;
+    if (a->n_eval == 0) a->ev[a->n_eval++] = (Evaluator){.path = strdup("frozen-self"), .weight = 1.0f};
+    if (a->n_meta == 0) a->meta[a->n_meta++] = (MetaQuestion){.question = strdup(META_CORRECT), .weight = 1.0f};
+}
+
+// Everything one RL step produces, for the update and the log.
+typedef struct {
+    Rollout r;        // P*G sequences: sequence i answers prompt i / G
+    int *prompt_of;   // (n) index into the rl split
+    float *reward;    // (n)
+    float *adv;       // (n)
+    float *p_correct; // (n) evaluator's p(Yes) for META_CORRECT (rlme; diagnostics)
+    float *ref_logp;  // (n, max_new) log pi_ref of each completion token (KL)
+} Batch;
+
+// Packs sequences [i0, i1) as prompt+completion rows of one micro-batch (B = i1-i0,
+// T = the longest), optionally followed by `suffix` tokens (the evaluator's
+// meta-question). Returns T; end[b] = index of the last real token of row b.
+static int pack_rows(const Rollout *r, int i0, int i1, const TokIds *suffix, int eot, int *tokens, int *end) {
+    int T = 0;
+    for (int i = i0; i < i1; i++) {
+        int n = r->len[i] + r->out_len[i] + (suffix ? (int)suffix->n : 0);
+        if (suffix && r->out_len[i] > 0 && r->out[(size_t)i * r->max_new + r->out_len[i] - 1] == eot) n--; // drop EOT
+        if (n > T) T = n;
+    }
+    for (int i = i0; i < i1; i++) {
+        int *row = tokens + (size_t)(i - i0) * T, n = 0;
+        memcpy(row, r->prompts.ids + r->off[i], r->len[i] * sizeof(int));
+        n += r->len[i];
+        int m = r->out_len[i];
+        const int *comp = r->out + (size_t)i * r->max_new;
+        if (suffix && m > 0 && comp[m - 1] == eot) m--;
+        memcpy(row + n, comp, m * sizeof(int));
+        n += m;
+        if (suffix) { memcpy(row + n, suffix->ids, suffix->n * sizeof(int)); n += (int)suffix->n; }
+        end[i - i0] = n - 1;
+        for (int t = n; t < T; t++) row[t] = eot; // padding, never a target
+    }
+    return T;
+}
+
+// ---- step 2: reward ---------------------------------------------------------
+
+// RLME: p_jk = P(Yes) / (P(Yes) + P(No)) (or raw P(Yes)) at the verdict position of
+// template(question, completion, q_k) under evaluator j;  r = sum_j v_j sum_k w_k log p_jk.
+// The evaluators see the prompts and completions, never a label.
+static void reward_rlme(RLArgs *a, GPT *policy, TextCodec *tc, Batch *bt) {
+    const Rollout *r = &bt->r;
+    int n = r->n, MB = a->micro_batch;
+    int *tokens = malloc((size_t)MB * policy->config.max_seq_len * sizeof(int)), *end = malloc(MB * sizeof(int));
+    for (int i = 0; i < n; i++) { bt->reward[i] = 0.0f; bt->p_correct[i] = NAN; }
+    for (int j = 0; j < a->n_eval; j++) {
+        GPT *ev = a->ev[j].model ? a->ev[j].model : policy;
+        for (int k = 0; k < a->n_meta; k++) {
+            for (int i0 = 0; i0 < n; i0 += MB) {
+                int i1 = i0 + MB < n ? i0 + MB : n;
+                int T = pack_rows(r, i0, i1, &a->meta[k].suffix, tc->eot, tokens, end);
+                if (T > ev->config.max_seq_len) die("an evaluator input of %d tokens exceeds the context of %d: lower --max-new", T, ev->config.max_seq_len);
+                gpt_forward(ev, tokens, NULL, i1 - i0, T);
+                for (int i = i0; i < i1; i++) {
+                    const float *probs = ev->acts.probs + ((size_t)(i - i0) * T + end[i - i0]) * ev->config.padded_vocab_size;
+                    float py = probs[tc->yes], pn = probs[tc->no];
+                    float p = a->raw_prob ? py : py / (py + pn + 1e-30f);
+                    if (p < 1e-6f) p = 1e-6f; // log 0 would make one sample dominate the group
+                    bt->reward[i] += a->ev[j].weight * a->meta[k].weight * logf(p);
+                    if (j == 0 && !strcmp(a->meta[k].question, META_CORRECT)) bt->p_correct[i] = p;
+                }
+            }
+        }
+    }
+    free(tokens); free(end);
+}
+
+// RLVR: r = 1 if the completion's final number equals the label, else 0
+static void reward_rlvr(TextCodec *tc, const Problems *rl, Batch *bt) {
+    for (int i = 0; i < bt->r.n; i++) {
+        char *text = completion_text(tc, &bt->r, i), num[GSM8K_NUM_MAX];
+        bt->reward[i] = gsm8k_extract(text, num, sizeof(num)) && gsm8k_same_answer(num, rl->gold[bt->prompt_of[i]]);
+        free(text);
+    }
+}
+
+// ---- step 3: advantage ------------------------------------------------------
+
+// Dr. GRPO: A_i = r_i - mean of its group (optionally / group std)
+static void group_advantages(const float *reward, float *adv, int P, int G, int std_norm) {
+    for (int p = 0; p < P; p++) {
+        const float *r = reward + p * G;
+        double mean = 0.0, var = 0.0;
+        for (int g = 0; g < G; g++) mean += r[g];
+        mean /= G;
+        for (int g = 0; g < G; g++) var += (r[g] - mean) * (r[g] - mean);
+        double sd = sqrt(var / (G > 1 ? G - 1 : 1));
+        for (int g = 0; g < G; g++) adv[p * G + g] = (float)((r[g] - mean) / (std_norm ? sd + 1e-4 : 1.0));
+    }
+}
+
+// ---- step 4: CISPO weights --------------------------------------------------
+
+// The per-token weight c_t fed to the one objective L = -sum c_t log pi(y_t):
+//   ratio rho = exp(logp - logp_behaviour),  w = clip(rho, 1 - eps_low, 1 + eps_high) (no gradient)
+//   c = w * A / N_tok  +  beta * (pi_ref/pi - 1) / N_tok     (the k3 KL's gradient; 0 if beta = 0)
+// Returns 1 when the ratio was clipped. kl_out receives k3 = e^d - d - 1, d = logp_ref - logp.
+static int cispo_weight(float logp, float logp_behaviour, float logp_ref, float adv, float eps_low, float eps_high,
+                        float beta, float n_tok, float *c_out, float *kl_out) {
+    float rho = expf(logp - logp_behaviour);
+    float lo = 1.0f - eps_low, hi = 1.0f + eps_high;
+    float w = rho < lo ? lo : rho > hi ? hi : rho;
+    if (w < 0.0f) w = 0.0f; // a lower offset above 1 means no lower bound
+    float d = logp_ref - logp;
+    *kl_out = expf(d) - d - 1.0f;
+    *c_out = (w * adv + beta * (expf(d) - 1.0f)) / n_tok;
+    return rho < lo || rho > hi;
+}
+
+// ---- step 5: the update -----------------------------------------------------
+
+// rows (B, T) of whole sequences -> inputs and next-token targets (B, T-1)
+static void shift_rows(const int *rows, int B, int T, int *inputs, int *targets) {
+    for (int b = 0; b < B; b++) for (int t = 0; t < T - 1; t++) {
+        inputs[(size_t)b * (T - 1) + t] = rows[(size_t)b * T + t];
+        targets[(size_t)b * (T - 1) + t] = rows[(size_t)b * T + t + 1];
+    }
+}
+
+// log pi(completion token j of sequence i) under `model`, for every completion token
+static void completion_logp(GPT *model, const Rollout *r, int MB, float *out) {
+    int maxT = model->config.max_seq_len;
+    int *rows = malloc((size_t)MB * (maxT + 1) * sizeof(int)), *end = malloc(MB * sizeof(int));
+    int *inputs = malloc((size_t)MB * maxT * sizeof(int)), *targets = malloc((size_t)MB * maxT * sizeof(int));
+    for (int i0 = 0; i0 < r->n; i0 += MB) {
+        int i1 = i0 + MB < r->n ? i0 + MB : r->n, B = i1 - i0;
+        int T = pack_rows(r, i0, i1, NULL, 0, rows, end);
+        shift_rows(rows, B, T, inputs, targets);
+        gpt_forward(model, inputs, targets, B, T - 1);
+        for (int i = i0; i < i1; i++) for (int j = 0; j < r->out_len[i]; j++)
+            out[(size_t)i * r->max_new + j] = model->logp[(size_t)(i - i0) * (T - 1) + r->len[i] + j - 1];
+    }
+    free(rows); free(end); free(inputs); free(targets);
+}
+
+typedef struct { double kl, entropy, clip_frac; float grad_norm; } UpdateStats;
+
+// One optimizer step over the whole rollout batch: micro-batches accumulate the
+// gradient of the CISPO objective (through cispo_weight's c_t), then clip + AdamW.
+static void cispo_update(const RLArgs *a, GPT *policy, const Batch *bt, AdamWConfig opt, UpdateStats *st) {
+    const Rollout *r = &bt->r;
+    int MB = a->micro_batch, maxT = policy->config.max_seq_len, V = policy->config.vocab_size, Vp = policy->config.padded_vocab_size;
+    long n_tok = 0, n_clipped = 0;
+    for (int i = 0; i < r->n; i++) n_tok += r->out_len[i];
+    int *rows = malloc((size_t)MB * (maxT + 1) * sizeof(int)), *end = malloc(MB * sizeof(int));
+    int *inputs = malloc((size_t)MB * maxT * sizeof(int)), *targets = malloc((size_t)MB * maxT * sizeof(int));
+    float *c = malloc((size_t)MB * maxT * sizeof(float));
+    double kl = 0.0, entropy = 0.0;
+    gpt_zero_grad(policy);
+    for (int i0 = 0; i0 < r->n; i0 += MB) {
+        int i1 = i0 + MB < r->n ? i0 + MB : r->n, B = i1 - i0;
+        int T = pack_rows(r, i0, i1, NULL, 0, rows, end), Tm = T - 1;
+        shift_rows(rows, B, T, inputs, targets);
+        gpt_forward(policy, inputs, targets, B, Tm);
+        memset(c, 0, (size_t)B * Tm * sizeof(float));
+        for (int i = i0; i < i1; i++) {
+            for (int j = 0; j < r->out_len[i]; j++) {
+                size_t pos = (size_t)(i - i0) * Tm + r->len[i] + j - 1, k = (size_t)i * r->max_new + j;
+                float k3;
+                n_clipped += cispo_weight(policy->logp[pos], r->out_logp[k], bt->ref_logp[k], bt->adv[i], a->eps_low,
+                                          a->eps_high, a->kl_beta, (float)n_tok, &c[pos], &k3);
+                kl += k3;
+                const float *p = policy->acts.probs + pos * Vp;
+                for (int v = 0; v < V; v++) if (p[v] > 0.0f) entropy -= p[v] * logf(p[v]);
+            }
+        }
+        gpt_backward(policy, c);
+    }
+    st->grad_norm = gpt_clip_grad_norm(policy, a->clip_norm);
+    gpt_adamw_update(policy, opt);
+    st->kl = n_tok ? kl / n_tok : 0.0;
+    st->entropy = n_tok ? entropy / n_tok : 0.0;
+    st->clip_frac = n_tok ? (double)n_clipped / n_tok : 0.0;
+    free(rows); free(end); free(inputs); free(targets); free(c);
+}
+
+// ---- diagnostics (labels read for the log only) -------------------------------
+
+// AUROC of scores against binary labels (ties count half); NAN if one class is empty
+static double auroc(const float *score, const int *label, int n) {
+    double pairs = 0.0, wins = 0.0;
+    for (int i = 0; i < n; i++) if (label[i]) for (int j = 0; j < n; j++) if (!label[j]) {
+        pairs += 1.0;
+        wins += score[i] > score[j] ? 1.0 : score[i] == score[j] ? 0.5 : 0.0;
+    }
+    return pairs > 0 ? wins / pairs : NAN;
+}
+
+typedef struct { double acc, auroc, auroc_within, reward_gap; } Diagnostics;
+
+// correctness of each sample against the label; the evaluator's p(correct) AUROC
+// over all samples and within groups (mean over groups with both classes), and the
+// within-group reward gap (mean reward of right minus wrong samples)
+static void diagnose(TextCodec *tc, const Problems *rl, const Batch *bt, int P, int G, Diagnostics *d) {
+    int n = bt->r.n, *right = malloc(n * sizeof(int));
+    int n_right = 0;
+    for (int i = 0; i < n; i++) {
+        char *text = completion_text(tc, &bt->r, i), num[GSM8K_NUM_MAX];
+        right[i] = gsm8k_extract(text, num, sizeof(num)) && gsm8k_same_answer(num, rl->gold[bt->prompt_of[i]]);
+        n_right += right[i];
+        free(text);
+    }
+    d->acc = (double)n_right / n;
+    d->auroc = auroc(bt->p_correct, right, n);
+    double sum_auc = 0.0, sum_gap = 0.0;
+    int n_groups = 0;
+    for (int p = 0; p < P; p++) {
+        double auc = auroc(bt->p_correct + p * G, right + p * G, G);
+        if (isnan(auc)) continue;
+        double rr = 0.0, rw = 0.0;
+        int nr = 0, nw = 0;
+        for (int g = 0; g < G; g++) { int i = p * G + g; if (right[i]) { rr += bt->reward[i]; nr++; } else { rw += bt->reward[i]; nw++; } }
+        sum_auc += auc; sum_gap += rr / nr - rw / nw; n_groups++;
+    }
+    d->auroc_within = n_groups ? sum_auc / n_groups : NAN;
+    d->reward_gap = n_groups ? sum_gap / n_groups : NAN;
+    free(right);
+}
+
+// ---- the RL loop --------------------------------------------------------------
+
+typedef struct { int steps; float *test_acc; int *test_step; int n_test; } RLResult;
+
+static void run_rl(RLArgs *a, RLResult *res) {
+    set_threads(a->threads);
+    int rlme = !strcmp(a->reward, "rlme");
+    TextCodec tc;
+    GPT policy, ref; // ref: the initial policy, frozen (KL anchor, and the frozen-self evaluator)
+    if (!load_checkpoint_or_die(&policy, &tc, a->init)) die("%s: checkpoint carries no tokenizer (train it with `train_rlme pretrain`)", a->init);
+    TextCodec unused;
+    load_checkpoint_or_die(&ref, &unused, a->init);
+    tok_free(&unused.tok);
+    int maxT = policy.config.max_seq_len, n_suffix = 0;
+    for (int j = 0; j < a->n_eval && rlme; j++) {
+        Evaluator *e = &a->ev[j];
+        if (!strcmp(e->path, "frozen-self")) e->model = &ref;
+        else if (!strcmp(e->path, "live-self")) e->model = NULL;
+        else {
+            TextCodec etc;
+            if (!load_checkpoint_or_die(&e->own, &etc, e->path)) die("%s: evaluator checkpoint carries no tokenizer", e->path);
+            if (etc.tok.vocab_size != tc.tok.vocab_size || etc.yes != tc.yes || etc.no != tc.no || etc.eot != tc.eot)
+                die("%s: evaluator's tokenizer differs from the policy's", e->path);
+            tok_free(&etc.tok);
+            e->model = &e->own;
+        }
+    }
+    for (int k = 0; k < a->n_meta && rlme; k++) {
+        encode_meta_suffix(&tc, a->meta[k].question, &a->meta[k].suffix);
+        if ((int)a->meta[k].suffix.n > n_suffix) n_suffix = (int)a->meta[k].suffix.n;
+    }
+    // the rl split's questions drive rollouts; its labels only reach reward_rlvr and diagnose
+    char path[1024];
+    Problems rl, test;
+    snprintf(path, sizeof(path), "%s/rl.jsonl", a->data_dir);
+    load_problems_or_die(&rl, path, 0);
+    snprintf(path, sizeof(path), "%s/test.jsonl", a->data_dir);
+    load_problems_or_die(&test, path, 0);
+
+    int P = a->prompts, G = a->group, n = P * G;
+    KVCache kv;
+    kvcache_init(&kv, policy.config, n > 128 ? n : 128);
+    Batch bt;
+    memset(&bt, 0, sizeof(bt));
+    rollout_alloc(&bt.r, n, a->max_new);
+    bt.prompt_of = malloc(n * sizeof(int));
+    bt.reward = malloc(n * sizeof(float)); bt.adv = malloc(n * sizeof(float));
+    bt.p_correct = malloc(n * sizeof(float));
+    bt.ref_logp = malloc((size_t)n * a->max_new * sizeof(float));
+    uint64_t rng = rng_seed((uint64_t)a->seed);
+    int *order = malloc(rl.n * sizeof(int)), next_prompt = rl.n;
+    for (int i = 0; i < rl.n; i++) order[i] = i;
+
+    char log_path[1024];
+    snprintf(log_path, sizeof(log_path), "%s", a->log_path ? a->log_path : a->out);
+    if (!a->log_path) { char *dot = strrchr(log_path, '.'); if (dot && !strchr(dot, '/')) *dot = '\0'; strncat(log_path, ".csv", sizeof(log_path) - strlen(log_path) - 1); }
+    dirname_mkdir(a->out);
+    dirname_mkdir(log_path);
+    CsvLog log;
+    csv_open(&log, log_path, "step,reward_mean,reward_std,frac_reward_zero_std,completion_len_mean,completion_clipped_ratio,"
+                             "entropy,cispo_clip_frac,kl,grad_norm,sec_rollout,sec_reward,sec_update,sample_acc,test_acc,"
+                             "auroc,auroc_within,reward_gap\n");
+    AdamWConfig opt = {.lr = a->lr, .beta1 = 0.9f, .beta2 = 0.99f, .eps = 1e-8f, .weight_decay = a->weight_decay};
+    res->steps = a->steps; res->n_test = 0;
+    res->test_acc = malloc((a->steps / a->eval_every + 2) * sizeof(float));
+    res->test_step = malloc((a->steps / a->eval_every + 2) * sizeof(int));
+    double t_start = now_seconds();
+    char row[1024], acc[16];
+
+    float base_acc = greedy_accuracy(&policy, &tc, &kv, &test, a->eval_n, a->max_new);
+    res->test_acc[res->n_test] = base_acc; res->test_step[res->n_test++] = 0;
+    snprintf(row, sizeof(row), "0,,,,,,,,,,,,,,%.4f,,,\n", base_acc);
+    csv_row(&log, row);
+    fprintf(stderr, "%s: step 0 greedy test accuracy %.1f%%\n", a->reward, 100 * base_acc);
+
+    for (int step = 1; step <= a->steps; step++) {
+        double t0 = now_seconds();
+        // 1. sample: P prompts from the rl split (questions only), G completions each
+        Rollout *r = &bt.r;
+        r->prompts.n = 0;
+        int longest = 0;
+        for (int p = 0; p < P; p++) {
+            if (next_prompt == rl.n) { // reshuffle each pass over the split
+                for (int i = rl.n - 1; i > 0; i--) { int j = (int)(rng_u64(&rng) % (i + 1)); int x = order[i]; order[i] = order[j]; order[j] = x; }
+                next_prompt = 0;
+            }
+            int q = order[next_prompt++], off = (int)r->prompts.n;
+            encode_prompt(&tc, rl.question[q], &r->prompts);
+            int len = (int)r->prompts.n - off;
+            if (len > longest) longest = len;
+            for (int g = 0; g < G; g++) { int i = p * G + g; bt.prompt_of[i] = q; r->off[i] = off; r->len[i] = len; }
+        }
+        r->max_new = a->max_new;
+        if (r->max_new > maxT - longest - n_suffix) r->max_new = maxT - longest - n_suffix;
+        if (r->max_new < 1) die("a prompt of %d tokens leaves no room for a completion in the context of %d", longest, maxT);
+        SampleConfig sc = {.temperature = a->temperature, .top_p = 1.0f, .max_new = r->max_new, .stop_token = tc.eot};
+        generate_all(&policy, &kv, r, sc, &rng);
+        double t1 = now_seconds();
+
+        // 2. reward
+        if (rlme) reward_rlme(a, &policy, &tc, &bt);
+        else reward_rlvr(&tc, &rl, &bt);
+        double t2 = now_seconds();
+
+        // 3. advantage
+        group_advantages(bt.reward, bt.adv, P, G, a->std_norm);
+
+        // 4 + 5. CISPO updates against the behaviour log-probs stored at sampling
+        completion_logp(&ref, r, a->micro_batch, bt.ref_logp);
+        UpdateStats st = {0}, first = {0}; // entropy and KL at the rollout policy; clipping after it moved
+        for (int u = 0; u < a->updates; u++) {
+            opt.lr = a->lr;
+            cispo_update(a, &policy, &bt, opt, &st);
+            if (u == 0) first = st;
+        }
+        double t3 = now_seconds();
+
+        // log
+        double rmean = 0.0, rvar = 0.0, len_mean = 0.0;
+        int zero_std = 0, clipped = 0;
+        for (int i = 0; i < n; i++) rmean += bt.reward[i];
+        rmean /= n;
+        for (int i = 0; i < n; i++) {
+            rvar += (bt.reward[i] - rmean) * (bt.reward[i] - rmean);
+            len_mean += r->out_len[i];
+            clipped += r->out_len[i] == r->max_new && r->out[(size_t)i * r->max_new + r->max_new - 1] != tc.eot;
+        }
+        for (int p = 0; p < P; p++) {
+            int same = 1;
+            for (int g = 1; g < G; g++) same &= bt.reward[p * G + g] == bt.reward[p * G];
+            zero_std += same;
+        }
+        Diagnostics d = {0};
+        diagnose(&tc, &rl, &bt, P, G, &d);
+        acc[0] = '\0';
+        if (step % a->eval_every == 0 || step == a->steps) {
+            float ta = greedy_accuracy(&policy, &tc, &kv, &test, a->eval_n, a->max_new);
+            res->test_acc[res->n_test] = ta; res->test_step[res->n_test++] = step;
+            snprintf(acc, sizeof(acc), "%.4f", ta);
+        }
+        char diag[96] = ",,";
+        if (rlme) snprintf(diag, sizeof(diag), "%.4f,%.4f,%.4f", d.auroc, d.auroc_within, d.reward_gap);
+        snprintf(row, sizeof(row), "%d,%.5f,%.5f,%.4f,%.2f,%.4f,%.4f,%.5f,%.6f,%.4f,%.2f,%.2f,%.2f,%.4f,%s,%s\n", step, rmean,
+                 sqrt(rvar / n), (double)zero_std / P, len_mean / n, (double)clipped / n, first.entropy, st.clip_frac,
+                 first.kl, st.grad_norm, t1 - t0, t2 - t1, t3 - t2, d.acc, acc, diag);
+        csv_row(&log, row);
+        char extra[200];
+        snprintf(extra, sizeof(extra), "reward %.3f  sample acc %.0f%%  len %.0f  test %.1f%%", rmean, 100 * d.acc, len_mean / n,
+                 100 * res->test_acc[res->n_test - 1]);
+        progress(a->reward, step, a->steps, t_start, extra);
+    }
+    save_checkpoint_or_die(&policy, &tc, a->out);
+    fprintf(stderr, "wrote %s and %s (%.1f min)\n", a->out, log_path, (now_seconds() - t_start) / 60);
+    csv_close(&log);
+    kvcache_free(&kv);
+    rollout_free(&bt.r);
+    free(bt.prompt_of); free(bt.reward); free(bt.adv); free(bt.p_correct); free(bt.ref_logp); free(order);
+    for (int j = 0; j < a->n_eval; j++) if (a->ev[j].model == &a->ev[j].own) gpt_free(&a->ev[j].own);
+    for (int k = 0; k < a->n_meta; k++) tok_ids_free(&a->meta[k].suffix);
+    free_problems(&rl); free_problems(&test);
+    tok_free(&tc.tok);
+    gpt_free(&policy); gpt_free(&ref);
+}
+
+static int cmd_rl(int argc, char **argv) {
+    RLArgs a;
+    rl_defaults(&a);
+    parse_rl_args(&a, argc, argv, 2);
+    char out[1024];
+    if (!a.out) { snprintf(out, sizeof(out), "out/%s.bin", a.reward); a.out = out; }
+    RLResult res;
+    run_rl(&a, &res);
+    free(res.test_acc); free(res.test_step);
+    return 0;
 }
 
 // ----------------------------------------------------------------------------
@@ -307,6 +1507,8 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "score")) return cmd_score(argc, argv);
     if (!strcmp(argv[1], "sample")) return cmd_sample(argc, argv);
     if (!strcmp(argv[1], "bench")) return cmd_bench(argc, argv);
+    if (!strcmp(argv[1], "pretrain")) return cmd_pretrain(argc, argv);
+    if (!strcmp(argv[1], "rl")) return cmd_rl(argc, argv);
     g_cmd = "train_rlme";
     die("unknown command '%s' (see: train_rlme --help)", argv[1]);
     return 2;
