@@ -5,7 +5,8 @@
 
 CC ?= cc
 CFLAGS ?= -O3
-CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra
+# -fno-trapping-math lets gcc vectorize loops with clamps (we never trap on FP exceptions)
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -fno-trapping-math
 LDLIBS = -lm
 
 # -march=native where the compiler accepts it
@@ -34,11 +35,14 @@ else
   BIN = test/bin/default
 endif
 
-TESTS = test_model test_tokenizer
+TESTS = test_model test_tokenizer test_data
 SOURCES = train_rlme.c model.h tokenizer.c data/gsm8k.h data/synth.c
 
+# real GSM8K for the reader's tests (read in place, never copied into the project)
+GSM8K_DIR ?= ../shared/data/gsm8k
+
 .PHONY: all test bench clean
-all: train_rlme tokenizer
+all: train_rlme tokenizer data/synth_gen
 
 train_rlme: $(SOURCES)
 	$(CC) $(CFLAGS) -o $@ train_rlme.c $(LDLIBS)
@@ -50,6 +54,13 @@ $(BIN)/train_rlme: $(SOURCES)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ train_rlme.c $(LDLIBS)
 
+data/synth_gen: data/synth.c
+	$(CC) $(CFLAGS) -o $@ data/synth.c $(LDLIBS)
+
+$(BIN)/test_data: test/test_data.c data/gsm8k.h data/synth.c
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) -o $@ test/test_data.c $(LDLIBS)
+
 $(BIN)/test_tokenizer: test/test_tokenizer.c tokenizer.c
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ test/test_tokenizer.c $(LDLIBS)
@@ -59,11 +70,11 @@ $(BIN)/test_model: test/test_model.c model.h train_rlme.c
 	$(CC) $(CFLAGS) -o $@ test/test_model.c $(LDLIBS)
 
 test: $(addprefix $(BIN)/,$(TESTS)) $(BIN)/train_rlme
-	@set -e; for t in $(TESTS); do echo "== $$t"; TRAIN_RLME=$(BIN)/train_rlme ./$(BIN)/$$t; done
+	@set -e; for t in $(TESTS); do echo "== $$t"; TRAIN_RLME=$(BIN)/train_rlme GSM8K_DIR=$(GSM8K_DIR) ./$(BIN)/$$t; done
 	@TRAIN_RLME=$(BIN)/train_rlme bash test/test_cli.sh
 
 bench: train_rlme
 	./train_rlme bench
 
 clean:
-	rm -rf train_rlme tokenizer test/bin
+	rm -rf train_rlme tokenizer data/synth_gen test/bin
