@@ -35,7 +35,7 @@ else
   BIN = test/bin/default
 endif
 
-TESTS = test_model test_tokenizer test_data
+TESTS = test_model test_tokenizer test_data test_rl
 SOURCES = train_rlme.c model.h tokenizer.c data/gsm8k.h data/synth.c
 
 # real GSM8K for the reader's tests (read in place, never copied into the project)
@@ -60,6 +60,10 @@ data/synth_gen: data/synth.c
 $(BIN)/test_data: test/test_data.c data/gsm8k.h data/synth.c
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ test/test_data.c $(LDLIBS)
+
+$(BIN)/test_rl: test/test_rl.c $(SOURCES)
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) -o $@ test/test_rl.c $(LDLIBS)
 
 $(BIN)/test_tokenizer: test/test_tokenizer.c tokenizer.c
 	@mkdir -p $(BIN)

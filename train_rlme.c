@@ -10,6 +10,9 @@ The network itself (forward, backward, AdamW, decoding, checkpoints) is in model
 */
 #define TOKENIZER_NO_MAIN
 #include "tokenizer.c"
+#ifdef RLME_NO_MAIN // included by a test as a library: it calls only some functions
+#pragma GCC diagnostic ignored "-Wunused-function"
+#endif
 #include <signal.h>
 #include <time.h>
 #include "model.h"
@@ -98,6 +101,20 @@ static void load_model_or_die(GPT *model, const char *path) {
 }
 
 // ----------------------------------------------------------------------------
+// usage
+
+static const char *MAIN_HELP =
+    "usage: train_rlme [command] [options]   (train_rlme <command> --help for each)\n"
+    "  (none)    pretrain a base, then RLME and RLVR from it, and draw the curves\n"
+    "  pretrain  train the base model (solutions, meta-evaluations, arithmetic drill)\n"
+    "  rl        RL from a checkpoint with the RLME or RLVR reward (GRPO + CISPO)\n"
+    "  eval      greedy accuracy of a checkpoint on a jsonl split\n"
+    "  judge     the evaluator's p(Yes) for one question, answer and meta-question\n"
+    "  score     log-probs of a token sequence under a checkpoint\n"
+    "  sample    generate from a checkpoint (batched KV-cache decoding)\n"
+    "  bench     time a training step and batched decoding on random data\n";
+
+// ----------------------------------------------------------------------------
 // text in, tokens out: the templates every phase shares
 //
 // The policy completes PROMPT; the evaluator reads META, which is the same prompt,
@@ -181,7 +198,7 @@ static void save_checkpoint_or_die(const GPT *model, TextCodec *tc, const char *
 // Loads a checkpoint and, when it carries one, its tokenizer (returns 1), else 0.
 static int load_checkpoint_or_die(GPT *model, TextCodec *tc, const char *path) {
     char err[512];
-    long extras;
+    long extras = -1;
     if (!path) die("a checkpoint path is required (--model / --init)");
     if (gpt_read_checkpoint(model, path, &extras, err, sizeof(err))) die("%s", err);
     if (extras < 0) return 0;
@@ -218,7 +235,7 @@ typedef struct {
 static void load_problems_or_die(Problems *P, const char *path, int need_program) {
     GSMExample *ex;
     int n;
-    char err[512];
+    char err[2048];
     if (gsm8k_load(path, &ex, &n, err, sizeof(err))) die("%s", err);
     memset(P, 0, sizeof(*P));
     P->n = n;
@@ -350,29 +367,31 @@ static void make_candidate(const SynthProblem *p, uint64_t *rng, Candidate *c) {
 
 typedef struct { float solution, meta, drill; float meta_logic, meta_concise; } DocMix;
 
+// One correct solution line of a random train problem, loss on its result:
+// "Gives away: 12-5=<<12-5" | "=7>>7.\n"
+static void add_drill_line(Doc *d, TextCodec *tc, const Problems *train, uint64_t *rng) {
+    char buf[2048];
+    const SynthProblem *q = &train->program[synth_randint(rng, 0, train->n - 1)];
+    synth_solution(q, 0, buf, sizeof(buf));
+    char *line = buf;
+    for (int j = synth_randint(rng, 0, synth_n_steps(q, 0) - 1); j > 0; j--) line = strchr(line, '\n') + 1;
+    char *nl = strchr(line, '\n'), *ann = strstr(line, "<<"), *eq = ann ? strchr(ann, '=') : NULL;
+    if (!nl || !eq || eq > nl) return;
+    nl[1] = '\0';
+    *eq = '\0';
+    doc_add(d, tc, line, 0);
+    *eq = '=';
+    doc_add(d, tc, eq, 1);
+}
+
 // One random document about train problem p (drill documents use other problems too).
 static void make_document(Doc *d, TextCodec *tc, const Problems *train, int idx, DocMix mix, uint64_t *rng) {
     const SynthProblem *p = &train->program[idx];
     char buf[2048];
     d->ids.n = 0;
     float u = synth_uniform(rng) * (mix.solution + mix.meta + mix.drill);
-    if (u < mix.drill) { // 12 solution lines of random problems, loss on "=result>>result."
-        for (int k = 0; k < 12; k++) {
-            const SynthProblem *q = &train->program[synth_randint(rng, 0, train->n - 1)];
-            synth_solution(q, 0, buf, sizeof(buf));
-            int n_lines = synth_n_steps(q, 0), pick = synth_randint(rng, 0, n_lines - 1);
-            char *line = buf;
-            for (int j = 0; j < pick; j++) line = strchr(line, '\n') + 1;
-            char *nl = strchr(line, '\n');
-            if (nl) *nl = '\0';
-            char *ann = strstr(line, "<<"), *eq = ann ? strchr(ann, '=') : NULL;
-            if (!eq) continue;
-            *eq = '\0';
-            doc_add(d, tc, line, 0);
-            *eq = '=';
-            doc_add(d, tc, eq, 1);
-            doc_add(d, tc, "\n", 0);
-        }
+    if (u < mix.drill) { // 12 solution lines of random problems
+        for (int k = 0; k < 12; k++) add_drill_line(d, tc, train, rng);
         doc_add_token(d, tc->eot, 0);
         return;
     }
@@ -429,7 +448,7 @@ static char *tokenizer_corpus(const Problems *train, int n_docs, uint64_t seed, 
 // fit the rest of a row moves to the next row (a judgement never loses its
 // question), and the gap is padding that the loss ignores.
 typedef struct {
-    Doc doc;
+    Doc doc, filler;
     size_t doc_pos;   // next token of doc to place (doc.ids.n when exhausted)
     uint64_t rng;
     int next_problem; // documents walk the train split in a shuffled order
@@ -452,7 +471,18 @@ static void fill_batch(DocStream *s, TextCodec *tc, const Problems *train, DocMi
                 if (s->doc.ids.n > (size_t)T + 1) { s->doc_pos = s->doc.ids.n; continue; } // too long: skip
             }
             size_t left = s->doc.ids.n - s->doc_pos;
-            if (left > (size_t)(T + 1 - t) && t > 0) break; // does not fit: pad this row
+            if (left > (size_t)(T + 1 - t) && t > 0) { // does not fit: fill the gap with drill lines
+                Doc *f = &s->filler;
+                while (1) {
+                    f->ids.n = 0;
+                    add_drill_line(f, tc, train, &s->rng);
+                    if (f->ids.n == 0 || f->ids.n > (size_t)(T + 1 - t)) break;
+                    memcpy(row + t, f->ids.ids, f->ids.n * sizeof(int));
+                    memcpy(cnt + t, f->count, f->ids.n * sizeof(int));
+                    t += (int)f->ids.n;
+                }
+                break;
+            }
             size_t take = left < (size_t)(T + 1 - t) ? left : (size_t)(T + 1 - t);
             memcpy(row + t, s->doc.ids.ids + s->doc_pos, take * sizeof(int));
             memcpy(cnt + t, s->doc.count + s->doc_pos, take * sizeof(int));
@@ -545,18 +575,22 @@ static void generate_all(const GPT *model, KVCache *kv, Rollout *r, SampleConfig
     }
 }
 
-// greedy accuracy on the first n problems of a split
-static float greedy_accuracy(const GPT *model, TextCodec *tc, KVCache *kv, const Problems *P, int n, int max_new) {
+// Greedy accuracy on the first n problems of a split: returns the number right.
+// Completions get max_new tokens, fewer if the longest prompt leaves less room.
+static int greedy_correct(const GPT *model, TextCodec *tc, KVCache *kv, const Problems *P, int n, int max_new) {
     if (n > P->n) n = P->n;
     Rollout r;
     rollout_alloc(&r, n, max_new);
+    int longest = 0, maxT = model->config.max_seq_len;
     for (int i = 0; i < n; i++) {
         r.off[i] = (int)r.prompts.n;
         encode_prompt(tc, P->question[i], &r.prompts);
         r.len[i] = (int)r.prompts.n - r.off[i];
-        if (r.len[i] + max_new - 1 > model->config.max_seq_len)
-            die("test question %d is %d tokens: with %d new tokens it exceeds the context of %d", i + 1, r.len[i], max_new, model->config.max_seq_len);
+        if (r.len[i] >= maxT) die("question %d is %d tokens, longer than the context of %d", i + 1, r.len[i], maxT);
+        if (r.len[i] > longest) longest = r.len[i];
     }
+    if (max_new > maxT - longest + 1) max_new = maxT - longest + 1;
+    r.max_new = max_new;
     SampleConfig sc = {.temperature = 0.0f, .top_p = 1.0f, .max_new = max_new, .stop_token = tc->eot};
     uint64_t rng = 1;
     generate_all(model, kv, &r, sc, &rng);
@@ -567,7 +601,11 @@ static float greedy_accuracy(const GPT *model, TextCodec *tc, KVCache *kv, const
         free(text);
     }
     rollout_free(&r);
-    return (float)correct / n;
+    return correct;
+}
+
+static float greedy_accuracy(const GPT *model, TextCodec *tc, KVCache *kv, const Problems *P, int n, int max_new) {
+    return (float)greedy_correct(model, tc, kv, P, n, max_new) / (n < P->n ? n : P->n);
 }
 
 // ----------------------------------------------------------------------------
@@ -757,7 +795,7 @@ static void run_pretrain(const PretrainArgs *a) {
     csv_close(&log);
     kvcache_free(&kv);
     free(rows); free(counted); free(inputs); free(targets); free(c); free(ds.order);
-    tok_ids_free(&ds.doc.ids); free(ds.doc.count);
+    tok_ids_free(&ds.doc.ids); free(ds.doc.count); tok_ids_free(&ds.filler.ids); free(ds.filler.count);
     tok_free(&tc.tok);
     gpt_free(&model);
     free_problems(&train); free_problems(&test);
@@ -1118,7 +1156,13 @@ static void diagnose(TextCodec *tc, const Problems *rl, const Batch *bt, int P, 
 
 // ---- the RL loop --------------------------------------------------------------
 
-typedef struct { int steps; float *test_acc; int *test_step; int n_test; } RLResult;
+// what the default run draws and tabulates
+typedef struct {
+    int steps, n_test;
+    float *test_acc; int *test_step; // greedy test accuracy at evaluated steps (step 0 = the start)
+    float *reward, *length;          // (steps + 1) per-step reward mean and completion length
+    double seconds;
+} RLResult;
 
 static void run_rl(RLArgs *a, RLResult *res) {
     set_threads(a->threads);
@@ -1182,6 +1226,8 @@ static void run_rl(RLArgs *a, RLResult *res) {
     res->steps = a->steps; res->n_test = 0;
     res->test_acc = malloc((a->steps / a->eval_every + 2) * sizeof(float));
     res->test_step = malloc((a->steps / a->eval_every + 2) * sizeof(int));
+    res->reward = calloc(a->steps + 1, sizeof(float));
+    res->length = calloc(a->steps + 1, sizeof(float));
     double t_start = now_seconds();
     char row[1024], acc[16];
 
@@ -1262,13 +1308,16 @@ static void run_rl(RLArgs *a, RLResult *res) {
                  sqrt(rvar / n), (double)zero_std / P, len_mean / n, (double)clipped / n, first.entropy, st.clip_frac,
                  first.kl, st.grad_norm, t1 - t0, t2 - t1, t3 - t2, d.acc, acc, diag);
         csv_row(&log, row);
+        res->reward[step] = (float)rmean;
+        res->length[step] = (float)(len_mean / n);
         char extra[200];
         snprintf(extra, sizeof(extra), "reward %.3f  sample acc %.0f%%  len %.0f  test %.1f%%", rmean, 100 * d.acc, len_mean / n,
                  100 * res->test_acc[res->n_test - 1]);
         progress(a->reward, step, a->steps, t_start, extra);
     }
     save_checkpoint_or_die(&policy, &tc, a->out);
-    fprintf(stderr, "wrote %s and %s (%.1f min)\n", a->out, log_path, (now_seconds() - t_start) / 60);
+    res->seconds = now_seconds() - t_start;
+    fprintf(stderr, "wrote %s and %s (%.1f min)\n", a->out, log_path, res->seconds / 60);
     csv_close(&log);
     kvcache_free(&kv);
     rollout_free(&bt.r);
@@ -1288,7 +1337,222 @@ static int cmd_rl(int argc, char **argv) {
     if (!a.out) { snprintf(out, sizeof(out), "out/%s.bin", a.reward); a.out = out; }
     RLResult res;
     run_rl(&a, &res);
-    free(res.test_acc); free(res.test_step);
+    free(res.test_acc); free(res.test_step); free(res.reward); free(res.length);
+    return 0;
+}
+
+// ----------------------------------------------------------------------------
+// eval and judge: a checkpoint's accuracy on a split, and one meta-evaluation
+
+static const char *EVAL_HELP =
+    "usage: train_rlme eval --model CKPT --data FILE.jsonl [--limit N]\n"
+    "Greedy accuracy on a GSM8K-format split; prints accuracy: K/N = X%%.\n"
+    "  --model CKPT    checkpoint with its tokenizer\n"
+    "  --data FILE     jsonl with \"question\" and \"answer\" (#### N) fields\n"
+    "  --limit N       the first N problems only (default: all)\n"
+    "  --max-new N     completion tokens at most (default 128)\n"
+    "  --threads N     OpenMP threads (default: all)\n";
+
+static int cmd_eval(int argc, char **argv) {
+    const char *model_path = NULL, *data = NULL;
+    int limit = 0, max_new = 128, threads = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *f = argv[i];
+        if (!strcmp(f, "--help") || !strcmp(f, "-h")) { fputs(EVAL_HELP, stdout); return 0; }
+        else if (!strcmp(f, "--model")) model_path = flag_value(argc, argv, &i);
+        else if (!strcmp(f, "--data")) data = flag_value(argc, argv, &i);
+        else if (!strcmp(f, "--limit")) limit = (int)parse_long(f, flag_value(argc, argv, &i), 1, 100000000);
+        else if (!strcmp(f, "--max-new")) max_new = (int)parse_long(f, flag_value(argc, argv, &i), 1, 65536);
+        else if (!strcmp(f, "--threads")) threads = (int)parse_long(f, flag_value(argc, argv, &i), 1, 1024);
+        else die("unknown flag '%s' (see: train_rlme eval --help)", f);
+    }
+    if (!data) die("--data FILE.jsonl is required");
+    set_threads(threads);
+    GPT model;
+    TextCodec tc;
+    if (!load_checkpoint_or_die(&model, &tc, model_path)) die("%s: checkpoint carries no tokenizer", model_path);
+    Problems P;
+    load_problems_or_die(&P, data, 0);
+    int n = limit && limit < P.n ? limit : P.n;
+    KVCache kv;
+    kvcache_init(&kv, model.config, n < 128 ? n : 128);
+    int k = greedy_correct(&model, &tc, &kv, &P, n, max_new);
+    printf("accuracy: %d/%d = %.1f%%\n", k, n, 100.0 * k / n);
+    kvcache_free(&kv); free_problems(&P); tok_free(&tc.tok); gpt_free(&model);
+    return 0;
+}
+
+static const char *JUDGE_HELP =
+    "usage: train_rlme judge --model CKPT --question TEXT --answer TEXT [--meta Q]\n"
+    "Prints p(Yes) = P(Yes) / (P(Yes) + P(No)) of the evaluator for the meta-question,\n"
+    "and the raw P(Yes) and P(No), with the same template RL uses.\n"
+    "  --meta Q        meta-question (default \"" META_CORRECT "\")\n";
+
+static int cmd_judge(int argc, char **argv) {
+    const char *model_path = NULL, *question = NULL, *answer = NULL, *meta = META_CORRECT;
+    for (int i = 2; i < argc; i++) {
+        const char *f = argv[i];
+        if (!strcmp(f, "--help") || !strcmp(f, "-h")) { fputs(JUDGE_HELP, stdout); return 0; }
+        else if (!strcmp(f, "--model")) model_path = flag_value(argc, argv, &i);
+        else if (!strcmp(f, "--question")) question = flag_value(argc, argv, &i);
+        else if (!strcmp(f, "--answer")) answer = flag_value(argc, argv, &i);
+        else if (!strcmp(f, "--meta")) meta = flag_value(argc, argv, &i);
+        else die("unknown flag '%s' (see: train_rlme judge --help)", f);
+    }
+    if (!question || !answer) die("--question and --answer are required");
+    GPT model;
+    TextCodec tc;
+    if (!load_checkpoint_or_die(&model, &tc, model_path)) die("%s: checkpoint carries no tokenizer", model_path);
+    TokIds ids = {0};
+    encode_prompt(&tc, question, &ids);
+    encode_append(&tc, answer, &ids);
+    encode_meta_suffix(&tc, meta, &ids);
+    if ((int)ids.n > model.config.max_seq_len) die("question + answer + meta-question is %zu tokens, longer than the context of %d", ids.n, model.config.max_seq_len);
+    gpt_forward(&model, ids.ids, NULL, 1, (int)ids.n);
+    const float *p = model.acts.probs + (ids.n - 1) * model.config.padded_vocab_size;
+    printf("p(Yes) = %.6f   (P(Yes) = %.6f, P(No) = %.6f)\n", p[tc.yes] / (p[tc.yes] + p[tc.no]), p[tc.yes], p[tc.no]);
+    tok_ids_free(&ids); tok_free(&tc.tok); gpt_free(&model);
+    return 0;
+}
+
+// ----------------------------------------------------------------------------
+// the figure: test accuracy, reward and completion length against the RL step
+
+typedef struct { const char *name, *color; const RLResult *r; } Curve;
+
+// one panel: axes at (x0, y0) of size w x h, a polyline per curve
+static void svg_panel(FILE *f, double x0, double y0, double w, double h, const char *title, const char *ylabel,
+                      const Curve *curves, int n_curves, int what, float base_line) {
+    // data range
+    double ymin = INFINITY, ymax = -INFINITY;
+    int xmax = 1;
+    for (int c = 0; c < n_curves; c++) {
+        const RLResult *r = curves[c].r;
+        if (r->steps > xmax) xmax = r->steps;
+        int n = what == 0 ? r->n_test : r->steps;
+        for (int i = 0; i < n; i++) {
+            double v = what == 0 ? 100.0 * r->test_acc[i] : what == 1 ? r->reward[i + 1] : r->length[i + 1];
+            ymin = fmin(ymin, v); ymax = fmax(ymax, v);
+        }
+    }
+    if (what == 0) { ymin = 0; ymax = 100; }
+    if (!(ymax > ymin)) { ymin -= 1; ymax += 1; }
+    double pad = what == 0 ? 0 : 0.05 * (ymax - ymin);
+    ymin -= pad; ymax += pad;
+    #define SX(s) (x0 + w * (double)(s) / xmax)
+    #define SY(v) (y0 + h - h * ((v) - ymin) / (ymax - ymin))
+    fprintf(f, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='none' stroke='#888'/>\n", x0, y0, w, h);
+    fprintf(f, "<text x='%.1f' y='%.1f' font-size='14' text-anchor='middle'>%s</text>\n", x0 + w / 2, y0 - 8, title);
+    fprintf(f, "<text x='%.1f' y='%.1f' font-size='11' text-anchor='middle' transform='rotate(-90 %.1f %.1f)'>%s</text>\n",
+            x0 - 38, y0 + h / 2, x0 - 38, y0 + h / 2, ylabel);
+    fprintf(f, "<text x='%.1f' y='%.1f' font-size='11' text-anchor='middle'>RL step</text>\n", x0 + w / 2, y0 + h + 30);
+    for (int k = 0; k <= 4; k++) { // ticks
+        double v = ymin + (ymax - ymin) * k / 4, s = (double)xmax * k / 4;
+        fprintf(f, "<text x='%.1f' y='%.1f' font-size='10' text-anchor='end'>%.*f</text>\n", x0 - 4, SY(v) + 3, what == 1 ? 2 : 0, v);
+        fprintf(f, "<text x='%.1f' y='%.1f' font-size='10' text-anchor='middle'>%.0f</text>\n", SX(s), y0 + h + 14, s);
+        fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#eee'/>\n", x0, SY(v), x0 + w, SY(v));
+    }
+    if (what == 0 && base_line >= 0) {
+        fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#555' stroke-dasharray='5,4'/>\n", x0, SY(100.0 * base_line), x0 + w, SY(100.0 * base_line));
+        fprintf(f, "<text x='%.1f' y='%.1f' font-size='10' fill='#555'>base %.1f%%</text>\n", x0 + 4, SY(100.0 * base_line) - 4, 100.0 * base_line);
+    }
+    for (int c = 0; c < n_curves; c++) {
+        const RLResult *r = curves[c].r;
+        fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='2' points='", curves[c].color);
+        int n = what == 0 ? r->n_test : r->steps;
+        for (int i = 0; i < n; i++) {
+            double s = what == 0 ? r->test_step[i] : i + 1;
+            double v = what == 0 ? 100.0 * r->test_acc[i] : what == 1 ? r->reward[i + 1] : r->length[i + 1];
+            fprintf(f, "%.1f,%.1f ", SX(s), SY(v));
+        }
+        fprintf(f, "'/>\n");
+        fprintf(f, "<text x='%.1f' y='%.1f' font-size='11' fill='%s'>%s</text>\n", x0 + w - 80, y0 + 16 + 14 * c, curves[c].color, curves[c].name);
+    }
+    #undef SX
+    #undef SY
+}
+
+// out/curves.svg (written atomically): three panels side by side
+static void write_curves_svg(const char *path, const Curve *curves, int n_curves, float base_acc, const char *subtitle) {
+    char tmp[1100];
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) die("%s: cannot create: %s", tmp, strerror(errno));
+    fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='1080' height='330' font-family='sans-serif'>\n"
+               "<rect width='100%%' height='100%%' fill='white'/>\n");
+    fprintf(f, "<text x='540' y='22' font-size='15' text-anchor='middle'>%s</text>\n", subtitle);
+    svg_panel(f, 70, 60, 280, 220, "greedy test accuracy (%)", "accuracy %", curves, n_curves, 0, base_acc);
+    // the reward panel compares runs of one reward kind only: RLME's log p and RLVR's 0/1 differ in scale
+    svg_panel(f, 420, 60, 280, 220, "mean reward (own scale per run)", "reward", curves, n_curves, 1, -1);
+    svg_panel(f, 770, 60, 280, 220, "completion length (tokens)", "tokens", curves, n_curves, 2, -1);
+    fprintf(f, "</svg>\n");
+    int ok = fflush(f) == 0;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) die("%s: write failed", path);
+}
+
+// ----------------------------------------------------------------------------
+// the default run: pretrain (once), then RLME and RLVR from the same base
+
+static const char *DEFAULT_HELP =
+    "usage: train_rlme [--quick] [--out DIR] [--threads N]\n"
+    "With no command: the small-scale reproduction of the paper's Fig. 2. Pretrains the\n"
+    "base model (skipped when DIR/base.bin exists), then runs RLME (frozen-self evaluator,\n"
+    "no labels) and RLVR (labels) from that base, and writes DIR/{base,rlme,rlvr}.bin,\n"
+    "DIR/{rlme,rlvr}.csv and DIR/curves.svg. --quick does it all at toy size (CI smoke test).\n"
+    "  --out DIR      output directory (default out, or out-quick with --quick)\n";
+
+static int cmd_default(int argc, char **argv) {
+    int quick = 0, threads = 0;
+    const char *dir = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *f = argv[i];
+        if (!strcmp(f, "--help") || !strcmp(f, "-h")) { fputs(DEFAULT_HELP, stdout); fputs(MAIN_HELP, stdout); return 0; }
+        else if (!strcmp(f, "--quick")) quick = 1;
+        else if (!strcmp(f, "--out")) dir = flag_value(argc, argv, &i);
+        else if (!strcmp(f, "--threads")) threads = (int)parse_long(f, flag_value(argc, argv, &i), 1, 1024);
+        else die("unknown flag or command '%s' (see: train_rlme --help)", f);
+    }
+    if (!dir) dir = quick ? "out-quick" : "out";
+    double t0 = now_seconds();
+    char base[1024], out[1024], log_path[1024], svg[1024];
+    snprintf(base, sizeof(base), "%s/base.bin", dir);
+    double t_pretrain = 0.0;
+    if (access(base, R_OK) != 0) {
+        PretrainArgs p;
+        pretrain_defaults(&p);
+        p.out = base; p.threads = threads;
+        if (quick) { p.layers = 2; p.heads = 2; p.channels = 64; p.steps = 250; p.batch = 8; p.seq = 192; p.eval_every = 250; p.eval_n = 100; p.warmup = 20; }
+        run_pretrain(&p);
+        t_pretrain = now_seconds() - t0;
+    } else {
+        fprintf(stderr, "using the existing base model %s (delete it to pretrain again)\n", base);
+    }
+    RLResult res[2];
+    const char *rewards[2] = {"rlme", "rlvr"};
+    for (int k = 0; k < 2; k++) {
+        RLArgs a;
+        rl_defaults(&a);
+        a.reward = rewards[k]; a.init = base; a.threads = threads;
+        a.kl_beta = k == 0 ? 0.3f : 0.0f;
+        a.ev[a.n_eval++] = (Evaluator){.path = strdup("frozen-self"), .weight = 1.0f};
+        a.meta[a.n_meta++] = (MetaQuestion){.question = strdup(META_CORRECT), .weight = 1.0f};
+        if (quick) { a.steps = 12; a.prompts = 8; a.group = 4; a.eval_every = 6; a.eval_n = 100; a.max_new = 96; }
+        snprintf(out, sizeof(out), "%s/%s.bin", dir, rewards[k]);
+        snprintf(log_path, sizeof(log_path), "%s/%s.csv", dir, rewards[k]);
+        a.out = out; a.log_path = log_path;
+        run_rl(&a, &res[k]);
+        free((char *)a.ev[0].path); free((char *)a.meta[0].question);
+    }
+    Curve curves[2] = {{"RLME (no labels)", "#d62728", &res[0]}, {"RLVR (labels)", "#1f77b4", &res[1]}};
+    snprintf(svg, sizeof(svg), "%s/curves.svg", dir);
+    write_curves_svg(svg, curves, 2, res[0].test_acc[0], "RLME vs RLVR from the same base (synthetic GSM8K-style problems)");
+    printf("\n%-8s %12s %12s %10s\n", "run", "test acc", "last step", "minutes");
+    printf("%-8s %11.1f%% %12s %10.1f\n", "base", 100 * res[0].test_acc[0], "-", t_pretrain / 60);
+    for (int k = 0; k < 2; k++)
+        printf("%-8s %11.1f%% %12d %10.1f\n", rewards[k], 100 * res[k].test_acc[res[k].n_test - 1], res[k].steps, res[k].seconds / 60);
+    printf("wrote %s; total %.1f min\n", svg, (now_seconds() - t0) / 60);
+    for (int k = 0; k < 2; k++) { free(res[k].test_acc); free(res[k].test_step); free(res[k].reward); free(res[k].length); }
     return 0;
 }
 
@@ -1492,23 +1756,19 @@ static int cmd_bench(int argc, char **argv) {
 // ----------------------------------------------------------------------------
 // main
 
-static const char *MAIN_HELP =
-    "usage: train_rlme <command> [options]   (train_rlme <command> --help for each)\n"
-    "  score    log-probs of a token sequence under a checkpoint\n"
-    "  sample   generate from a checkpoint (batched KV-cache decoding)\n"
-    "  bench    time a training step and batched decoding on random data\n";
-
 #ifndef RLME_NO_MAIN
 int main(int argc, char **argv) {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) { fputs(MAIN_HELP, stdout); return argc < 2; }
+    if (argc < 2 || argv[1][0] == '-') return cmd_default(argc, argv);
     static char cmd_name[64];
     snprintf(cmd_name, sizeof(cmd_name), "train_rlme %s", argv[1]);
     g_cmd = cmd_name;
+    if (!strcmp(argv[1], "pretrain")) return cmd_pretrain(argc, argv);
+    if (!strcmp(argv[1], "rl")) return cmd_rl(argc, argv);
+    if (!strcmp(argv[1], "eval")) return cmd_eval(argc, argv);
+    if (!strcmp(argv[1], "judge")) return cmd_judge(argc, argv);
     if (!strcmp(argv[1], "score")) return cmd_score(argc, argv);
     if (!strcmp(argv[1], "sample")) return cmd_sample(argc, argv);
     if (!strcmp(argv[1], "bench")) return cmd_bench(argc, argv);
-    if (!strcmp(argv[1], "pretrain")) return cmd_pretrain(argc, argv);
-    if (!strcmp(argv[1], "rl")) return cmd_rl(argc, argv);
     g_cmd = "train_rlme";
     die("unknown command '%s' (see: train_rlme --help)", argv[1]);
     return 2;

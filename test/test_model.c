@@ -304,12 +304,18 @@ static void test_kv_decoding(void) {
         gpt_decode_step(&model, &kv, m, slot, tok, pos);
         for (int j = 0; j < m; j++) memcpy(dec + ((size_t)which[j] * 20 + t) * 128, kv.logits + (size_t)j * 128, 128 * sizeof(float));
     }
-    double worst = 0.0;
+    // the two paths sum in different orders (GEMM blocks vs. the decode loop), so
+    // compare relative to the largest logit, as for PyTorch
+    double worst = 0.0, scale = 0.0;
     for (int i = 0; i < n; i++) {
         gpt_forward(&model, toks[i], NULL, 1, len[i]);
-        worst = fmax(worst, max_rel_err(dec + (size_t)i * 20 * 128, model.acts.logits, (size_t)len[i] * 128, 1.0));
+        for (size_t j = 0; j < (size_t)len[i] * 128; j++) scale = fmax(scale, fabs(model.acts.logits[j]));
     }
-    check(worst <= 1e-5, "KV-cache decoding logits equal full forward, ragged batch (max err %.2e)", worst);
+    for (int i = 0; i < n; i++) {
+        gpt_forward(&model, toks[i], NULL, 1, len[i]);
+        worst = fmax(worst, max_rel_err(dec + (size_t)i * 20 * 128, model.acts.logits, (size_t)len[i] * 128, scale));
+    }
+    check(worst <= 1e-5, "KV-cache decoding logits equal full forward, ragged batch (max err %.2e of the largest logit %.1f)", worst, scale);
 
     // gpt_generate: greedy continuations of ragged prompts equal one-at-a-time greedy
     // decoding by full forward passes, and the returned log-probs match

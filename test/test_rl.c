@@ -1,0 +1,288 @@
+/*
+test_rl.c — the RL formulas of train_rlme.c with hand-computed numbers, the CISPO
+gradient against finite differences, batched evaluator scoring against one sequence
+at a time, and RLME's label-free property. Run from the repository root.
+*/
+#define RLME_NO_MAIN
+#include "../train_rlme.c"
+
+static int n_pass = 0, n_fail = 0;
+static void check(int ok, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    printf("%s ", ok ? "PASS" : "FAIL");
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+    if (ok) n_pass++; else n_fail++;
+}
+static int close_to(double a, double b, double tol) { return fabs(a - b) <= tol; }
+
+// ----------------------------------------------------------------------------
+// GRPO advantages and CISPO weights, by hand
+
+static void test_advantages(void) {
+    float r[8] = {1, 0, 0, 1, 0.5f, 0.5f, 0.5f, 0.5f}, a[8];
+    group_advantages(r, a, 2, 4, 0);
+    // group 1: mean 0.5 -> +-0.5; group 2: all equal -> 0
+    check(close_to(a[0], 0.5, 1e-7) && close_to(a[1], -0.5, 1e-7) && close_to(a[3], 0.5, 1e-7) && a[4] == 0 && a[7] == 0,
+          "Dr. GRPO advantages r - group mean: %.2f %.2f %.2f %.2f | %.2f", a[0], a[1], a[2], a[3], a[4]);
+    group_advantages(r, a, 2, 4, 1);
+    // sample std of {1,0,0,1} = sqrt(1/3) = 0.577350; 0.5 / (0.577350 + 1e-4) = 0.865875
+    check(close_to(a[0], 0.865875, 1e-5) && close_to(a[1], -0.865875, 1e-5) && a[5] == 0,
+          "advantages / group std: %.6f (hand: 0.865875)", a[0]);
+}
+
+static void test_cispo_weights(void) {
+    float c, kl;
+    // ratio e^0.5 = 1.648721 above 1 + 0.2: clipped to 1.2; c = 1.2 * 2 / 4 = 0.6
+    int clipped = cispo_weight(-1.0f, -1.5f, -1.0f, 2.0f, 1e9f, 0.2f, 0.0f, 4.0f, &c, &kl);
+    check(clipped && close_to(c, 0.6, 1e-6) && close_to(kl, 0.0, 1e-7), "CISPO clips the ratio at 1 + eps_high: c = %.6f (hand: 0.6)", c);
+    // eps_high 5 (the default offset): not clipped; c = 1.648721 * 2 / 4 = 0.824361
+    clipped = cispo_weight(-1.0f, -1.5f, -1.0f, 2.0f, 1e9f, 5.0f, 0.0f, 4.0f, &c, &kl);
+    check(!clipped && close_to(c, 0.824361, 1e-5), "ratio below 1 + 5 passes: c = %.6f (hand: 0.824361)", c);
+    // lower bound: ratio e^-0.693147 = 0.5 with eps_low 0.2 -> 0.8; A = -1, N = 2: c = -0.4
+    clipped = cispo_weight(-2.0f, -1.306853f, -2.0f, -1.0f, 0.2f, 5.0f, 0.0f, 2.0f, &c, &kl);
+    check(clipped && close_to(c, -0.4, 1e-5), "ratio below 1 - eps_low is raised to it: c = %.6f (hand: -0.4)", c);
+    // no lower bound by default: w = 0.5, c = -0.25
+    clipped = cispo_weight(-2.0f, -1.306853f, -2.0f, -1.0f, 1e9f, 5.0f, 0.0f, 2.0f, &c, &kl);
+    check(!clipped && close_to(c, -0.25, 1e-5), "default eps_low leaves small ratios alone: c = %.6f (hand: -0.25)", c);
+    // k3 KL: d = log pi_ref - log pi = -1.2 + 1.0 = -0.2; k3 = e^-0.2 + 0.2 - 1 = 0.018731;
+    // its c term beta (e^d - 1) / N = 0.5 * (-0.181269) / 4 = -0.022659, plus w A / N = 1 * 0 / 4
+    cispo_weight(-1.0f, -1.0f, -1.2f, 0.0f, 1e9f, 5.0f, 0.5f, 4.0f, &c, &kl);
+    check(close_to(kl, 0.018731, 1e-6) && close_to(c, -0.022659, 1e-6), "k3 KL %.6f (hand: 0.018731) and its weight %.6f (hand: -0.022659)", kl, c);
+    float auc_s[4] = {0.9f, 0.2f, 0.6f, 0.6f};
+    int auc_l[4] = {1, 0, 1, 0};
+    // pairs (pos, neg): (0.9,0.2) win, (0.9,0.6) win, (0.6,0.2) win, (0.6,0.6) tie -> 3.5/4
+    check(close_to(auroc(auc_s, auc_l, 4), 0.875, 1e-12), "AUROC with a tie: %.4f (hand: 0.875)", auroc(auc_s, auc_l, 4));
+}
+
+// ----------------------------------------------------------------------------
+// The weighted backward under CISPO is the gradient of the CISPO objective
+//   J = (1/N) sum_t [ -sg(w_t) A log pi(y_t) + beta * k3(log pi_ref(y_t) - log pi(y_t)) ]
+
+static double cispo_objective(GPT *m, const int *in, const int *tg, int B, int T, const int *is_comp, const float *w,
+                              const float *A_t, const float *lref, float beta, float N) {
+    gpt_forward(m, in, tg, B, T);
+    double J = 0.0;
+    for (int i = 0; i < B * T; i++) if (is_comp[i]) {
+        double lp = m->logp[i], d = lref[i] - lp;
+        J += (-w[i] * A_t[i] * lp + beta * (exp(d) - d - 1.0)) / N;
+    }
+    return J;
+}
+
+static void test_cispo_gradient(void) {
+    GPTConfig cfg = {.max_seq_len = 12, .vocab_size = 13, .padded_vocab_size = 128, .num_layers = 1, .num_heads = 2, .channels = 8};
+    GPT m, ref;
+    gpt_init_random(&m, cfg, 21);
+    gpt_init_random(&ref, cfg, 22);
+    uint64_t rng = rng_seed(5);
+    for (size_t i = 0; i < m.num_parameters; i++) if (m.params_memory[i] != 0.0f) m.params_memory[i] += 0.3f * (rng_f32(&rng) - 0.5f);
+    int B = 2, T = 10, in[20], tg[20], is_comp[20];
+    float w[20], A_t[20], lref[20], lbeh[20], c[20], beta = 0.4f, N = 0;
+    for (int i = 0; i < 20; i++) { in[i] = (int)(rng_u64(&rng) % 13); tg[i] = (int)(rng_u64(&rng) % 13); is_comp[i] = (i % 10) >= 4; N += is_comp[i]; }
+    gpt_forward(&ref, in, tg, B, T);
+    for (int i = 0; i < 20; i++) lref[i] = ref.logp[i];
+    gpt_forward(&m, in, tg, B, T);
+    for (int i = 0; i < 20; i++) {
+        lbeh[i] = m.logp[i] + 0.6f * (rng_f32(&rng) - 0.5f); // an older policy
+        A_t[i] = i < 10 ? 0.7f : -0.4f;
+    }
+    int any_clipped = 0;
+    for (int i = 0; i < 20; i++) {
+        float kl;
+        c[i] = 0.0f;
+        if (!is_comp[i]) continue;
+        any_clipped |= cispo_weight(m.logp[i], lbeh[i], lref[i], A_t[i], 1e9f, 0.1f, beta, N, &c[i], &kl);
+        w[i] = fminf(expf(m.logp[i] - lbeh[i]), 1.1f); // the stop-gradient weight, frozen for the check
+    }
+    gpt_zero_grad(&m);
+    gpt_backward(&m, c);
+    double worst = 0.0;
+    size_t off = 0;
+    for (int t = 0; t < NUM_PARAMETER_TENSORS; t++) {
+        for (int k = 0; k < 3; k++) {
+            size_t i = off + rng_u64(&rng) % m.param_sizes[t];
+            if (t == 0 && i >= (size_t)cfg.vocab_size * cfg.channels) continue;
+            float keep = m.params_memory[i], h = 3e-3f;
+            m.params_memory[i] = keep + h; double jp = cispo_objective(&m, in, tg, B, T, is_comp, w, A_t, lref, beta, N);
+            m.params_memory[i] = keep - h; double jm = cispo_objective(&m, in, tg, B, T, is_comp, w, A_t, lref, beta, N);
+            m.params_memory[i] = keep;
+            double fd = (jp - jm) / (2 * h);
+            worst = fmax(worst, fabs(fd - m.grads_memory[i]) / (fabs(fd) + 1e-2));
+        }
+        off += m.param_sizes[t];
+    }
+    check(any_clipped, "the gradient check includes clipped ratios");
+    check(worst < 2e-2, "CISPO weighted backward equals finite differences of the CISPO objective (max rel err %.1e)", worst);
+    gpt_free(&m); gpt_free(&ref);
+}
+
+// ----------------------------------------------------------------------------
+// a tiny world: a tokenizer trained on a few documents and a random model
+
+static void tiny_codec(TextCodec *tc) {
+    memset(tc, 0, sizeof(*tc));
+    const char *docs = "Question: Tom has 5 apples.\nAnswer:\nFinds: 5+2=<<5+2=7>>7.\n#### 7\nMeta: Is the answer correct?\nVerdict: Yes" EOT
+                       "Question: Ann has 3 pears.\nAnswer:\nGives away: 3-1=<<3-1=2>>2.\n#### 4\nMeta: Is the answer correct?\nVerdict: No" EOT;
+    char text[8192] = "";
+    for (int k = 0; k < 20; k++) strcat(text, docs); // frequent enough for BPE to merge every word
+    const char *specials[1] = {EOT};
+    char err[256];
+    if (tok_train(&tc->tok, text, strlen(text), 400, specials, 1, TOK_SPLIT_DIGITS, err, sizeof(err)) || codec_init(tc, err, sizeof(err))) {
+        printf("tiny tokenizer: %s\n", err);
+        exit(1);
+    }
+}
+
+static void test_batched_judging(void) {
+    TextCodec tc;
+    tiny_codec(&tc);
+    int V = tok_vocab_size(&tc.tok);
+    GPTConfig cfg = {.max_seq_len = 96, .vocab_size = V, .padded_vocab_size = (V + 127) / 128 * 128, .num_layers = 2, .num_heads = 2, .channels = 16};
+    GPT m;
+    gpt_init_random(&m, cfg, 8);
+    for (size_t i = 0; i < m.num_parameters; i++) m.params_memory[i] *= 5.0f; // sharper, so p(Yes) varies
+    // five rollouts of different prompt and completion lengths, some ending in EOT
+    const char *qs[5] = {"Tom has 5 apples.", "Ann has 3 pears and 4 more.", "Bo", "Tom has 5 apples.", "Ann has 3 pears."};
+    Batch bt;
+    memset(&bt, 0, sizeof(bt));
+    rollout_alloc(&bt.r, 5, 20);
+    uint64_t rng = rng_seed(3);
+    for (int i = 0; i < 5; i++) {
+        bt.r.off[i] = (int)bt.r.prompts.n;
+        encode_prompt(&tc, qs[i], &bt.r.prompts);
+        bt.r.len[i] = (int)bt.r.prompts.n - bt.r.off[i];
+        bt.r.out_len[i] = 3 + 4 * i;
+        for (int j = 0; j < bt.r.out_len[i]; j++) bt.r.out[i * 20 + j] = (int)(rng_u64(&rng) % (V - 1));
+        if (i % 2 == 0) bt.r.out[i * 20 + bt.r.out_len[i] - 1] = tc.eot;
+    }
+    bt.reward = malloc(5 * sizeof(float)); bt.p_correct = malloc(5 * sizeof(float));
+    RLArgs a;
+    rl_defaults(&a);
+    a.reward = "rlme";
+    a.ev[a.n_eval++] = (Evaluator){.path = "frozen-self", .weight = 1.0f, .model = &m};
+    a.meta[a.n_meta++] = (MetaQuestion){.question = META_CORRECT, .weight = 1.0f};
+    encode_meta_suffix(&tc, META_CORRECT, &a.meta[0].suffix);
+    a.micro_batch = 5;
+    reward_rlme(&a, &m, &tc, &bt);
+    float batched[5];
+    memcpy(batched, bt.p_correct, sizeof(batched));
+    // one sequence at a time, built by hand from the template: prompt + completion
+    // (without its EOT) + "\nMeta: ...\nVerdict:"
+    double worst = 0.0, worst_r = 0.0;
+    for (int i = 0; i < 5; i++) {
+        TokIds ids = {0};
+        encode_prompt(&tc, qs[i], &ids);
+        int n = bt.r.out_len[i];
+        if (bt.r.out[i * 20 + n - 1] == tc.eot) n--;
+        for (int j = 0; j < n; j++) tok_ids_push(&ids, bt.r.out[i * 20 + j]);
+        encode_meta_suffix(&tc, META_CORRECT, &ids);
+        gpt_forward(&m, ids.ids, NULL, 1, (int)ids.n);
+        const float *p = m.acts.probs + (ids.n - 1) * cfg.padded_vocab_size;
+        double pyes = p[tc.yes] / (p[tc.yes] + p[tc.no]);
+        worst = fmax(worst, fabs(pyes - batched[i]));
+        worst_r = fmax(worst_r, fabs(log(pyes) - bt.reward[i]));
+        tok_ids_free(&ids);
+    }
+    check(worst < 1e-5 && worst_r < 1e-4, "evaluator p(Yes) from batched scoring equals single-sequence scoring (max err %.1e)", worst);
+    a.micro_batch = 2; // micro-batching changes nothing either
+    reward_rlme(&a, &m, &tc, &bt);
+    double wmb = 0.0;
+    for (int i = 0; i < 5; i++) wmb = fmax(wmb, fabs(bt.p_correct[i] - batched[i]));
+    check(wmb < 1e-5, "micro-batches of 2 give the same p(Yes) (max err %.1e)", wmb);
+    tok_ids_free(&a.meta[0].suffix);
+    rollout_free(&bt.r); free(bt.reward); free(bt.p_correct);
+    tok_free(&tc.tok); gpt_free(&m);
+}
+
+// ----------------------------------------------------------------------------
+// RLME never reads a label: garbage answers in rl.jsonl give bit-identical weights
+
+static unsigned char *slurp(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    rewind(f);
+    unsigned char *b = malloc(sz > 0 ? sz : 1);
+    *n = fread(b, 1, sz, f);
+    fclose(f);
+    return b;
+}
+
+static void run_tiny_rl(const char *data, const char *init, const char *out, const char *reward) {
+    RLArgs a;
+    rl_defaults(&a);
+    a.reward = reward; a.init = init; a.out = out; a.data_dir = data;
+    a.steps = 2; a.prompts = 3; a.group = 3; a.max_new = 24; a.eval_every = 2; a.eval_n = 4; a.lr = 1e-3f;
+    a.kl_beta = 0.3f;
+    a.ev[a.n_eval++] = (Evaluator){.path = strdup("frozen-self"), .weight = 1.0f};
+    a.meta[a.n_meta++] = (MetaQuestion){.question = strdup(META_CORRECT), .weight = 1.0f};
+    RLResult res;
+    run_rl(&a, &res);
+    free(res.test_acc); free(res.test_step); free(res.reward); free(res.length);
+    free((char *)a.ev[0].path); free((char *)a.meta[0].question);
+}
+
+static void test_label_free(void) {
+    char dir[] = "/tmp/rlme_test_XXXXXX";
+    if (!mkdtemp(dir)) { check(0, "mkdtemp"); return; }
+    char a_dir[256], b_dir[256], path[512], cmd[2048];
+    snprintf(a_dir, sizeof(a_dir), "%s/a", dir);
+    snprintf(b_dir, sizeof(b_dir), "%s/b", dir);
+    snprintf(cmd, sizeof(cmd), "mkdir -p %s %s", a_dir, b_dir);
+    if (system(cmd)) { check(0, "mkdir"); return; }
+    SynthConfig sc;
+    synth_default_config(&sc);
+    char err[512];
+    if (synth_write_splits(a_dir, 7, 300, 40, 10, &sc, err, sizeof(err))) { check(0, "synth: %s", err); return; }
+    // b: the same questions, every rl answer replaced by a wrong number
+    snprintf(cmd, sizeof(cmd), "cp %s/train.jsonl %s/test.jsonl %s/ && sed 's/#### [0-9]*/#### 123457/' %s/rl.jsonl > %s/rl.jsonl",
+             a_dir, a_dir, b_dir, a_dir, b_dir);
+    if (system(cmd)) { check(0, "copy splits"); return; }
+    // a tiny random policy with a tokenizer of the data
+    Problems train;
+    snprintf(path, sizeof(path), "%s/train.jsonl", a_dir);
+    load_problems_or_die(&train, path, 1);
+    TextCodec tc;
+    memset(&tc, 0, sizeof(tc));
+    size_t len;
+    char *corpus = tokenizer_corpus(&train, 2000, 1, &len);
+    const char *specials[1] = {EOT};
+    if (tok_train(&tc.tok, corpus, len, 512, specials, 1, TOK_SPLIT_DIGITS, err, sizeof(err)) || codec_init(&tc, err, sizeof(err))) { check(0, "%s", err); return; }
+    free(corpus);
+    int V = tok_vocab_size(&tc.tok);
+    GPTConfig cfg = {.max_seq_len = 160, .vocab_size = V, .padded_vocab_size = (V + 127) / 128 * 128, .num_layers = 1, .num_heads = 2, .channels = 16};
+    GPT m;
+    gpt_init_random(&m, cfg, 4);
+    char init[512], out_a[512], out_b[512];
+    snprintf(init, sizeof(init), "%s/init.bin", dir);
+    save_checkpoint_or_die(&m, &tc, init);
+    snprintf(out_a, sizeof(out_a), "%s/a.bin", dir);
+    snprintf(out_b, sizeof(out_b), "%s/b.bin", dir);
+    run_tiny_rl(a_dir, init, out_a, "rlme");
+    run_tiny_rl(b_dir, init, out_b, "rlme");
+    size_t na, nb, ni;
+    unsigned char *wa = slurp(out_a, &na), *wb = slurp(out_b, &nb), *wi = slurp(init, &ni);
+    check(wa && wb && na == nb && !memcmp(wa, wb, na), "RLME with garbage rl labels gives bit-identical weights (%zu bytes)", na);
+    check(wa && wi && na == ni && memcmp(wa, wi, na), "...and RL did change the weights");
+    // the printed log differs only in diagnostics columns, which read labels on purpose
+    free(wa); free(wb); free(wi);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    if (system(cmd)) printf("note: could not remove %s\n", dir);
+    free_problems(&train);
+    tok_free(&tc.tok);
+    gpt_free(&m);
+}
+
+int main(void) {
+    test_advantages();
+    test_cispo_weights();
+    test_cispo_gradient();
+    test_batched_judging();
+    test_label_free();
+    printf("%d passed, %d failed\n", n_pass, n_fail);
+    return n_fail != 0;
+}
