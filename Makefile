@@ -1,6 +1,7 @@
 # rlme.c — `make` builds everything, `make test` runs the tests, `make bench` the benchmarks.
 #   NO_OMP=1     build without OpenMP
 #   SANITIZE=1   build with -fsanitize=address,undefined (use with `make test`)
+#   QUICK=0      `make test` without the end-to-end `train_rlme --quick` run
 #   CC=clang     any C11 compiler works; -march=native and OpenMP are used when accepted
 
 CC ?= cc
@@ -42,7 +43,7 @@ SOURCES = train_rlme.c model.h tokenizer.c data/gsm8k.h data/synth.c
 GSM8K_DIR ?= ../shared/data/gsm8k
 
 .PHONY: all test bench clean
-all: train_rlme tokenizer data/synth_gen
+all: train_rlme tokenizer data/synth_gen data/synth/test.jsonl
 
 train_rlme: $(SOURCES)
 	$(CC) $(CFLAGS) -o $@ train_rlme.c $(LDLIBS)
@@ -56,6 +57,10 @@ $(BIN)/train_rlme: $(SOURCES)
 
 data/synth_gen: data/synth.c
 	$(CC) $(CFLAGS) -o $@ data/synth.c $(LDLIBS)
+
+# the embedded default data: deterministic, identical on every machine
+data/synth/test.jsonl: data/synth_gen
+	./data/synth_gen --out data/synth
 
 $(BIN)/test_data: test/test_data.c data/gsm8k.h data/synth.c
 	@mkdir -p $(BIN)
@@ -73,9 +78,10 @@ $(BIN)/test_model: test/test_model.c model.h train_rlme.c
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ test/test_model.c $(LDLIBS)
 
-test: $(addprefix $(BIN)/,$(TESTS)) $(BIN)/train_rlme
+test: $(addprefix $(BIN)/,$(TESTS)) $(BIN)/train_rlme data/synth/test.jsonl
 	@set -e; for t in $(TESTS); do echo "== $$t"; TRAIN_RLME=$(BIN)/train_rlme GSM8K_DIR=$(GSM8K_DIR) ./$(BIN)/$$t; done
 	@TRAIN_RLME=$(BIN)/train_rlme bash test/test_cli.sh
+	@if [ "$(QUICK)" != 0 ]; then echo "== test_quick"; TRAIN_RLME=$(BIN)/train_rlme bash test/test_quick.sh; fi
 
 bench: train_rlme
 	./train_rlme bench

@@ -94,11 +94,6 @@ static void set_threads(int threads) {
 #endif
 }
 
-static void load_model_or_die(GPT *model, const char *path) {
-    char err[512];
-    if (!path) die("--model CKPT is required");
-    if (gpt_read_checkpoint(model, path, NULL, err, sizeof(err))) die("%s", err);
-}
 
 // ----------------------------------------------------------------------------
 // usage
@@ -260,11 +255,13 @@ static void free_problems(Problems *P) {
     memset(P, 0, sizeof(*P));
 }
 
-// data/synth/{train,rl,test}.jsonl, generated when absent (deterministic)
+// The default data dir is generated when absent (deterministic, as `make` does);
+// any other dir must hold its splits.
+#define DEFAULT_DATA "data/synth"
 static void ensure_synth_data(const char *dir) {
     char path[1024];
     snprintf(path, sizeof(path), "%s/test.jsonl", dir);
-    if (access(path, R_OK) == 0) return;
+    if (strcmp(dir, DEFAULT_DATA) || access(path, R_OK) == 0) return;
     SynthConfig cfg;
     synth_default_config(&cfg);
     char err[512];
@@ -642,7 +639,7 @@ static const char *PRETRAIN_HELP =
     "  --threads N        OpenMP threads (default: all)\n";
 
 static void pretrain_defaults(PretrainArgs *a) {
-    *a = (PretrainArgs){.data_dir = "data/synth", .out = "out/base.bin", .steps = 2500, .batch = 16, .seq = 256,
+    *a = (PretrainArgs){.data_dir = DEFAULT_DATA, .out = "out/base.bin", .steps = 2500, .batch = 16, .seq = 256,
                         .layers = 4, .heads = 4, .channels = 128, .vocab = 512, .lr = 2e-3f, .min_lr_frac = 0.1f,
                         .weight_decay = 0.1f, .warmup = 100, .eval_every = 250, .eval_n = 500, .max_new = 128, .seed = 1,
                         // 25% drill; the rest splits 1 : 1.22 between solutions and judgements
@@ -757,6 +754,7 @@ static void run_pretrain(const PretrainArgs *a) {
             last_acc = greedy_accuracy(&model, &tc, &kv, &test, a->eval_n, a->max_new);
             snprintf(acc, sizeof(acc), "%.4f", last_acc);
             fprintf(stderr, "\nstep %d: greedy test accuracy %.1f%% (%d problems)\n", step, 100 * last_acc, a->eval_n < test.n ? a->eval_n : test.n);
+            save_checkpoint_or_die(&model, &tc, a->out); // the latest model is always on disk
             if (step == a->steps) {
                 snprintf(row, sizeof(row), "%d,,,,%ld,,%s\n", step, tokens_seen, acc);
                 csv_row(&log, row);
@@ -867,7 +865,7 @@ static const char *RL_HELP =
 
 static void rl_defaults(RLArgs *a) {
     memset(a, 0, sizeof(*a));
-    a->data_dir = "data/synth"; a->reward = NULL;
+    a->data_dir = DEFAULT_DATA; a->reward = NULL;
     a->steps = 100; a->prompts = 16; a->group = 8; a->updates = 2; a->max_new = 128;
     a->eval_every = 20; a->eval_n = 500; a->seed = 1; a->micro_batch = 32;
     a->lr = 5e-5f; a->eps_low = 1e9f; a->eps_high = 5.0f; a->kl_beta = -1.0f; a->clip_norm = 1.0f;
@@ -1192,6 +1190,7 @@ static void run_rl(RLArgs *a, RLResult *res) {
         if ((int)a->meta[k].suffix.n > n_suffix) n_suffix = (int)a->meta[k].suffix.n;
     }
     // the rl split's questions drive rollouts; its labels only reach reward_rlvr and diagnose
+    ensure_synth_data(a->data_dir);
     char path[1024];
     Problems rl, test;
     snprintf(path, sizeof(path), "%s/rl.jsonl", a->data_dir);
@@ -1537,7 +1536,8 @@ static int cmd_default(int argc, char **argv) {
         a.kl_beta = k == 0 ? 0.3f : 0.0f;
         a.ev[a.n_eval++] = (Evaluator){.path = strdup("frozen-self"), .weight = 1.0f};
         a.meta[a.n_meta++] = (MetaQuestion){.question = strdup(META_CORRECT), .weight = 1.0f};
-        if (quick) { a.steps = 12; a.prompts = 8; a.group = 4; a.eval_every = 6; a.eval_n = 100; a.max_new = 96; }
+        // toy size: a larger lr so that a dozen steps visibly move the reward
+        if (quick) { a.steps = 16; a.prompts = 8; a.group = 4; a.eval_every = 8; a.eval_n = 100; a.max_new = 96; a.lr = 5e-4f; }
         snprintf(out, sizeof(out), "%s/%s.bin", dir, rewards[k]);
         snprintf(log_path, sizeof(log_path), "%s/%s.csv", dir, rewards[k]);
         a.out = out; a.log_path = log_path;
@@ -1559,35 +1559,53 @@ static int cmd_default(int argc, char **argv) {
 // ----------------------------------------------------------------------------
 // score: log-probs of a given token sequence
 
+// The prompt of score/sample as ids: --ids/--prompt-ids lists, or text through the
+// checkpoint's tokenizer (has_tok says whether it carries one).
+static int *prompt_ids_or_die(const char *ids_flag, const char *ids_arg, const char *text, const char *question,
+                              int has_tok, TextCodec *tc, int V, int *n) {
+    if (!!ids_arg + !!text + !!question != 1) die("give exactly one of %s, --prompt/--text or --question", ids_flag);
+    if (ids_arg) return parse_ids(ids_flag, ids_arg, V, n);
+    if (!has_tok) die("this checkpoint carries no tokenizer: give token ids with %s", ids_flag);
+    TokIds ids = {0};
+    if (text) encode_append(tc, text, &ids);
+    else encode_prompt(tc, question, &ids);
+    *n = (int)ids.n;
+    return ids.ids;
+}
+
 static const char *SCORE_HELP =
-    "usage: train_rlme score --model CKPT --ids 5,17,3,...\n"
+    "usage: train_rlme score --model CKPT (--ids 5,17,3,... | --text TEXT)\n"
     "Prints log pi(ids[t] | ids[<t]) for t = 1..n-1 (natural log), space-separated.\n"
     "  --model CKPT   llm.c-format fp32 checkpoint (version 3)\n"
     "  --ids LIST     comma-separated token ids, 2 <= n <= max_seq_len\n"
+    "  --text TEXT    text, encoded with the checkpoint's tokenizer\n"
     "  --threads N    OpenMP threads (default: all)\n";
 
 static int cmd_score(int argc, char **argv) {
-    const char *model_path = NULL, *ids_arg = NULL;
+    const char *model_path = NULL, *ids_arg = NULL, *text = NULL;
     int threads = 0;
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(SCORE_HELP, stdout); return 0; }
         else if (!strcmp(argv[i], "--model")) model_path = flag_value(argc, argv, &i);
         else if (!strcmp(argv[i], "--ids")) ids_arg = flag_value(argc, argv, &i);
+        else if (!strcmp(argv[i], "--text")) text = flag_value(argc, argv, &i);
         else if (!strcmp(argv[i], "--threads")) threads = (int)parse_long("--threads", flag_value(argc, argv, &i), 1, 1024);
         else die("unknown flag '%s' (see: train_rlme score --help)", argv[i]);
     }
-    if (!ids_arg) die("--ids is required (see: train_rlme score --help)");
+    if (!ids_arg && !text) die("--ids or --text is required (see: train_rlme score --help)");
     set_threads(threads);
     GPT model;
-    load_model_or_die(&model, model_path);
+    TextCodec tc;
+    int has_tok = load_checkpoint_or_die(&model, &tc, model_path);
     int n;
-    int *ids = parse_ids("--ids", ids_arg, model.config.vocab_size, &n);
-    if (n < 2) die("--ids needs at least 2 tokens to score one");
-    if (n > model.config.max_seq_len) die("--ids has %d tokens, longer than the context (%d)", n, model.config.max_seq_len);
+    int *ids = prompt_ids_or_die("--ids", ids_arg, text, NULL, has_tok, &tc, model.config.vocab_size, &n);
+    if (n < 2) die("need at least 2 tokens to score one (got %d)", n);
+    if (n > model.config.max_seq_len) die("the sequence has %d tokens, longer than the context (%d)", n, model.config.max_seq_len);
     gpt_forward(&model, ids, ids + 1, 1, n - 1);
     for (int t = 0; t < n - 1; t++) printf(t ? " %.6f" : "%.6f", model.logp[t]);
     printf("\n");
     free(ids);
+    if (has_tok) tok_free(&tc.tok);
     gpt_free(&model);
     return 0;
 }
@@ -1596,28 +1614,33 @@ static int cmd_score(int argc, char **argv) {
 // sample: generation with the KV cache
 
 static const char *SAMPLE_HELP =
-    "usage: train_rlme sample --model CKPT --prompt-ids 5,17,3 [options] --print-ids\n"
-    "Generates a continuation of the prompt and prints the new ids, comma-separated.\n"
+    "usage: train_rlme sample --model CKPT (--prompt-ids 5,17,3 | --prompt TEXT | --question TEXT) [options]\n"
+    "Generates continuations of the prompt: text when the checkpoint carries a tokenizer,\n"
+    "comma-separated ids with --print-ids (the only form for a bare llm.c checkpoint).\n"
     "  --model CKPT        llm.c-format fp32 checkpoint (version 3)\n"
     "  --prompt-ids LIST   comma-separated prompt token ids\n"
+    "  --prompt TEXT       prompt text, encoded as is (needs the checkpoint's tokenizer)\n"
+    "  --question TEXT     a problem, wrapped in the RL prompt template \"Question: ...\\nAnswer:\\n\"\n"
     "  --max-new N         tokens to generate (default 32; prompt + N <= max_seq_len)\n"
     "  --temperature T     0 = greedy (default 1.0)\n"
     "  --top-p P           nucleus sampling mass in (0, 1] (default 1.0)\n"
     "  --seed S            RNG seed (default 1)\n"
     "  --num N             number of samples drawn together in one batch (default 1)\n"
-    "  --stop ID           stop a sample when it draws this token (default: none)\n"
-    "  --print-ids         print token ids (the only output format without a tokenizer)\n"
+    "  --stop ID           stop a sample at this token (default: <|endoftext|> if known, else none)\n"
+    "  --print-ids         print token ids instead of text\n"
     "  --threads N         OpenMP threads (default: all)\n";
 
 static int cmd_sample(int argc, char **argv) {
-    const char *model_path = NULL, *prompt_arg = NULL;
-    int max_new = 32, num = 1, threads = 0, print_ids = 0, stop = -1;
+    const char *model_path = NULL, *prompt_arg = NULL, *text = NULL, *question = NULL;
+    int max_new = 32, num = 1, threads = 0, print_ids = 0, stop = -2;
     float temperature = 1.0f, top_p = 1.0f;
     long seed = 1;
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(SAMPLE_HELP, stdout); return 0; }
         else if (!strcmp(argv[i], "--model")) model_path = flag_value(argc, argv, &i);
         else if (!strcmp(argv[i], "--prompt-ids")) prompt_arg = flag_value(argc, argv, &i);
+        else if (!strcmp(argv[i], "--prompt")) text = flag_value(argc, argv, &i);
+        else if (!strcmp(argv[i], "--question")) question = flag_value(argc, argv, &i);
         else if (!strcmp(argv[i], "--max-new")) max_new = (int)parse_long("--max-new", flag_value(argc, argv, &i), 1, 1 << 16);
         else if (!strcmp(argv[i], "--temperature")) temperature = parse_float("--temperature", flag_value(argc, argv, &i), 0, 100);
         else if (!strcmp(argv[i], "--top-p")) top_p = parse_float("--top-p", flag_value(argc, argv, &i), 1e-6, 1);
@@ -1628,13 +1651,15 @@ static int cmd_sample(int argc, char **argv) {
         else if (!strcmp(argv[i], "--print-ids")) print_ids = 1;
         else die("unknown flag '%s' (see: train_rlme sample --help)", argv[i]);
     }
-    if (!prompt_arg) die("--prompt-ids is required (see: train_rlme sample --help)");
-    if (!print_ids) die("--print-ids is required: this checkpoint format carries no tokenizer to print text with");
     set_threads(threads);
     GPT model;
-    load_model_or_die(&model, model_path);
+    TextCodec tc;
+    int has_tok = load_checkpoint_or_die(&model, &tc, model_path);
+    if (!has_tok && !print_ids) die("this checkpoint carries no tokenizer: use --print-ids");
+    if (stop == -2) stop = has_tok ? tc.eot : -1;
     int n;
-    int *prompt = parse_ids("--prompt-ids", prompt_arg, model.config.vocab_size, &n);
+    int *prompt = prompt_ids_or_die("--prompt-ids", prompt_arg, text, question, has_tok, &tc, model.config.vocab_size, &n);
+    if (n < 1) die("the prompt is empty");
     if (n + max_new - 1 > model.config.max_seq_len)
         die("prompt (%d tokens) + --max-new %d exceeds the context of %d", n, max_new, model.config.max_seq_len);
     int *off = calloc(num, sizeof(int)), *len = malloc(num * sizeof(int)), *out_len = malloc(num * sizeof(int));
@@ -1647,11 +1672,20 @@ static int cmd_sample(int argc, char **argv) {
     uint64_t rng = rng_seed((uint64_t)seed);
     gpt_generate(&model, &kv, num, prompt, off, len, sc, &rng, out, out_logp, out_len);
     for (int i = 0; i < num; i++) {
-        for (int j = 0; j < out_len[i]; j++) printf(j ? ",%d" : "%d", out[(size_t)i * max_new + j]);
-        printf("\n");
+        const int *ids = out + (size_t)i * max_new;
+        if (print_ids) {
+            for (int j = 0; j < out_len[i]; j++) printf(j ? ",%d" : "%d", ids[j]);
+            printf("\n");
+        } else {
+            int m = out_len[i] > 0 && ids[out_len[i] - 1] == tc.eot ? out_len[i] - 1 : out_len[i];
+            char *s = decode_text(&tc, ids, m);
+            printf("%s%s\n", s, num > 1 ? "\n---" : "");
+            free(s);
+        }
     }
     kvcache_free(&kv);
     free(off); free(len); free(out_len); free(out); free(out_logp); free(prompt);
+    if (has_tok) tok_free(&tc.tok);
     gpt_free(&model);
     return 0;
 }

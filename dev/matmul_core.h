@@ -9,10 +9,11 @@
 //
 // All three are the same general product C (+)= A.B with A, B given by a
 // (row stride, column stride) pair, so a transpose is just a swapped pair of
-// strides. The strides are only ever looked at by the packing routines:
+// strides. The strides are only ever looked at by the packing routines, which always
+// read along the contiguous direction (weights are never walked with a stride of K in
+// an inner loop; W^T is packed with 8x8 in-register transposes).
 //
-// Design (GotoBLAS / BLIS):
-//   (threads: C split into one slab per thread along M or N, see gemm())
+// Design (GotoBLAS / BLIS), per thread:
 //   for jc in N step NC                        (B panel KC x NC lives in L2/L3)
 //     for pc in K step KC
 //       pack B[pc:pc+KC, jc:jc+NC] into NR-wide column micro-panels
@@ -21,13 +22,17 @@
 //         for jr in NC step NR                 (B micro-panel KC x NR stays in L1)
 //           for ir in MC step MR
 //             micro-kernel: C[MR][NR] (+)= Apanel[MR][KC] . Bpanel[KC][NR]  in registers
+// The long reduction of dW (K = B*T = 4096) is just 16 KC steps, each adding onto C.
+//
+// Threads (OpenMP): C is cut into one slab per thread along M or N and each thread runs
+// the loop nest above on its slab, with its own packing buffers -- see gemm().
 //
 // Edges (any M, N, K >= 1): packing zero-pads the last micro-panels to MR / NR,
 // the micro-kernel always computes a full MR x NR tile, and edge tiles are
 // written through a small stack buffer. K needs no padding (the kernel loops kc times).
 //
 // Micro-kernels, chosen at compile time:
-//   AVX-512F        6 x 32  (12 zmm accumulators)  -- compile-checked only
+//   AVX-512F        6 x 32  (12 zmm accumulators; same body as AVX2, wider vectors)
 //   AVX2 + FMA      6 x 16  (12 ymm accumulators, 2 B loads + 6 broadcasts per k)
 //   NEON (aarch64)  8 x 8   (16 q accumulators, vfmaq_laneq_f32)
 //   plain C         4 x 16  (auto-vectorisable loops)
@@ -63,8 +68,11 @@
 // Cache blocking. Zen 3: L1d 32 KiB, L2 512 KiB/core, L3 32 MiB shared.
 //   KC: B micro-panel KC*NR*4 = 16 KiB (AVX2) sits in half of L1 next to the
 //       streaming A micro-panel (MR*KC*4 = 6 KiB).
-//   MC: packed A block MC*KC*4 = 144 KiB, well inside L2 (leaves room for C tiles).
-//   NC: packed B panel KC*NC*4 = 4 MiB, shared by both cores in L3.
+//   MC: packed A block MC*KC*4 = 144 KiB, well inside L2 (leaves room for C tiles and
+//       the B panel stream). M is cut into equal blocks of at most MC rows.
+//   NC: packed B panel KC*NC*4 <= 4 MiB (L3); at the model's widths (N <= 1024) the whole
+//       of N is one panel, 1 MiB at most. KC 384/512, MC 72..288 and NC 256/512 measured
+//       no better on this machine.
 #ifndef MM_KC
 #define MM_KC 256
 #endif
@@ -108,8 +116,9 @@ typedef __m256 mm_vec;
 #endif
 
 // GCC likes to fold the two B loads into the FMAs as memory operands, which turns 8 loads
-// per k into 18 and saturates Zen 3's 3 load ports exactly at FMA peak (any L1 miss then
-// costs FMA cycles). An empty asm forces each B vector into a register, loaded once.
+// per k into 18: Zen 3's 3 load ports are then exactly saturated at FMA peak, and any L1
+// miss costs FMA cycles. An empty asm pins each B vector in a register, loaded once
+// (measured: a few % better inside the blocked product, where A streams from L2).
 #if defined(__GNUC__)
 #define MM_KEEP_IN_REG(v) __asm__("" : "+x"(v))
 #else
@@ -123,27 +132,10 @@ static inline void mm_kernel(int kc, const float *restrict a, const float *restr
     mm_vec c40 = MM_VZERO(), c41 = MM_VZERO(), c50 = MM_VZERO(), c51 = MM_VZERO();
     // start pulling the C tile towards L1 now; it is needed only after the kc loop, and when
     // accumulating it would otherwise be a string of cache misses at the end of every call
-#ifndef MM_PF_MODE
-#define MM_PF_MODE 1
-#endif
-#if MM_PF_MODE & 1
     for (int i = 0; i < MM_MR; i++) {
         _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
         _mm_prefetch((const char *)(c + i * ldc + MM_NR - 1), _MM_HINT_T0);
     }
-#endif
-#if MM_PF_MODE & 4
-    for (int i = 0; i < MM_MR; i++) {
-        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T1);
-        _mm_prefetch((const char *)(c + i * ldc + MM_NR - 1), _MM_HINT_T1);
-    }
-#endif
-#if MM_PF_MODE & 2
-    for (int i = MM_MR; i < 2 * MM_MR; i++) {
-        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T1);
-        _mm_prefetch((const char *)(c + i * ldc + MM_NR - 1), _MM_HINT_T1);
-    }
-#endif
     // one rank-1 update per k: c[i][:] += a[i] * b[:], 12 independent FMA chains
 #define MM_STEP(o)                                                        \
     do {                                                                  \
@@ -159,9 +151,6 @@ static inline void mm_kernel(int kc, const float *restrict a, const float *restr
     } while (0)
     int k = 0;
     for (; k + 4 <= kc; k += 4) {
-#ifdef MM_PF_A
-        _mm_prefetch((const char *)(a + MM_PF_A), _MM_HINT_T0);
-#endif
         MM_STEP(0); MM_STEP(1); MM_STEP(2); MM_STEP(3);
         a += 4 * MM_MR; b += 4 * MM_NR;
     }
@@ -326,24 +315,23 @@ static void mm_pack_B_panel(float *restrict dst, const float *restrict B, long r
     }
 }
 
-// pack the micro-panels [p0, p1) of B[0:kc, 0:nc] (panel p = columns p*NR .. p*NR+NR-1),
-// panel p going to dst + p*kc*NR
-static void mm_pack_B(float *restrict dst, const float *restrict B, long rsB, long csB, int kc, int nc,
-                      int p0, int p1) {
+// pack B[0:kc, 0:nc] into NR-wide micro-panels: panel p (columns p*NR .. p*NR+NR-1,
+// zero-padded) goes to dst + p*kc*NR
+static void mm_pack_B(float *restrict dst, const float *restrict B, long rsB, long csB, int kc, int nc) {
+    int pfull = nc / MM_NR, p = 0;  // full panels, then at most one partial panel
     if (csB == 1) {
         // rows of B contiguous in j (dinp: B = W, dW: B = inp). Walk each row of B once,
         // sequentially, dealing NR floats to each panel: reading one panel at a time instead
         // would touch one cache line per row at a stride of a whole row (4 KiB for K=1024:
         // every line in the same L1 set, and useless to the prefetcher).
-        int pfull = nc / MM_NR < p1 ? nc / MM_NR : p1;
         for (int k = 0; k < kc; k++) {
             const float *b = B + k * rsB;
-            for (int p = p0; p < pfull; p++)
-                memcpy(dst + ((size_t)p * kc + k) * MM_NR, b + p * MM_NR, MM_NR * sizeof(float));
+            for (int q = 0; q < pfull; q++)
+                memcpy(dst + ((size_t)q * kc + k) * MM_NR, b + q * MM_NR, MM_NR * sizeof(float));
         }
-        if (p0 < pfull) p0 = pfull;  // what is left: the partial panel, if in range
+        p = pfull;
     }
-    for (int p = p0; p < p1; p++) {
+    for (; p * MM_NR < nc; p++) {
         int j0 = p * MM_NR, nr = nc - j0 < MM_NR ? nc - j0 : MM_NR;
         mm_pack_B_panel(dst + (size_t)p * kc * MM_NR, B + j0 * csB, rsB, csB, kc, nr);
     }
@@ -399,7 +387,7 @@ static void gemm_serial(int M, int N, int K, const float *A, long rsA, long csA,
             int load_c = accumulate || pc > 0;  // later K blocks add onto the earlier ones
             const float *bias_c = (pc == 0 && !accumulate && bias) ? bias + jc : NULL;
             // B[pc:pc+kc, jc:jc+nc] -> NR-wide micro-panels, reused by every row block below
-            mm_pack_B(bbuf, B + pc * rsB + jc * csB, rsB, csB, kc, nc, 0, (nc + MM_NR - 1) / MM_NR);
+            mm_pack_B(bbuf, B + pc * rsB + jc * csB, rsB, csB, kc, nc);
             for (int ic = 0; ic < M; ic += mc_blk) {
                 int mc = M - ic < mc_blk ? M - ic : mc_blk;
                 // A[ic:ic+mc, pc:pc+kc] -> MR-tall micro-panels (stays in L2 for the jr loop)
