@@ -135,24 +135,30 @@ static inline int num_threads(void) {
 //
 // All three are the same general product C (+)= A.B with A, B given by a
 // (row stride, column stride) pair, so a transpose is just a swapped pair of
-// strides. The strides are only ever looked at by the packing routines:
+// strides. The strides are only ever looked at by the packing routines, which always
+// read along the contiguous direction (weights are never walked with a stride of K in
+// an inner loop; W^T is packed with 8x8 in-register transposes).
 //
-// Design (GotoBLAS / BLIS):
-//   for jc in N step NC                        (B panel KC x NC lives in L3)
+// Design (GotoBLAS / BLIS), per thread:
+//   for jc in N step NC                        (B panel KC x NC lives in L2/L3)
 //     for pc in K step KC
-//       pack B[pc:pc+KC, jc:jc+NC] into NR-wide column micro-panels  (shared, all threads)
-//       for ic in M step MC                    (parallel: one MC block per task)
+//       pack B[pc:pc+KC, jc:jc+NC] into NR-wide column micro-panels
+//       for ic in M step MC
 //         pack A[ic:ic+MC, pc:pc+KC] into MR-tall row micro-panels (per thread, stays in L2)
 //         for jr in NC step NR                 (B micro-panel KC x NR stays in L1)
 //           for ir in MC step MR
 //             micro-kernel: C[MR][NR] (+)= Apanel[MR][KC] . Bpanel[KC][NR]  in registers
+// The long reduction of dW (K = B*T = 4096) is just 16 KC steps, each adding onto C.
+//
+// Threads (OpenMP): C is cut into one slab per thread along M or N and each thread runs
+// the loop nest above on its slab, with its own packing buffers -- see gemm().
 //
 // Edges (any M, N, K >= 1): packing zero-pads the last micro-panels to MR / NR,
 // the micro-kernel always computes a full MR x NR tile, and edge tiles are
 // written through a small stack buffer. K needs no padding (the kernel loops kc times).
 //
 // Micro-kernels, chosen at compile time:
-//   AVX-512F        6 x 32  (12 zmm accumulators)  -- compile-checked only
+//   AVX-512F        6 x 32  (12 zmm accumulators; same body as AVX2, wider vectors)
 //   AVX2 + FMA      6 x 16  (12 ymm accumulators, 2 B loads + 6 broadcasts per k)
 //   NEON (aarch64)  8 x 8   (16 q accumulators, vfmaq_laneq_f32)
 //   plain C         4 x 16  (auto-vectorisable loops)
@@ -185,8 +191,11 @@ static inline int num_threads(void) {
 // Cache blocking. Zen 3: L1d 32 KiB, L2 512 KiB/core, L3 32 MiB shared.
 //   KC: B micro-panel KC*NR*4 = 16 KiB (AVX2) sits in half of L1 next to the
 //       streaming A micro-panel (MR*KC*4 = 6 KiB).
-//   MC: packed A block MC*KC*4 = 144 KiB, well inside L2 (leaves room for C tiles).
-//   NC: packed B panel KC*NC*4 = 4 MiB, shared by both cores in L3.
+//   MC: packed A block MC*KC*4 = 144 KiB, well inside L2 (leaves room for C tiles and
+//       the B panel stream). M is cut into equal blocks of at most MC rows.
+//   NC: packed B panel KC*NC*4 <= 4 MiB (L3); at the model's widths (N <= 1024) the whole
+//       of N is one panel, 1 MiB at most. KC 384/512, MC 72..288 and NC 256/512 measured
+//       no better on this machine.
 #ifndef MM_KC
 #define MM_KC 256
 #endif
@@ -230,8 +239,9 @@ typedef __m256 mm_vec;
 #endif
 
 // GCC likes to fold the two B loads into the FMAs as memory operands, which turns 8 loads
-// per k into 18 and saturates Zen 3's 3 load ports exactly at FMA peak (any L1 miss then
-// costs FMA cycles). An empty asm forces each B vector into a register, loaded once.
+// per k into 18: Zen 3's 3 load ports are then exactly saturated at FMA peak, and any L1
+// miss costs FMA cycles. An empty asm pins each B vector in a register, loaded once
+// (measured: a few % better inside the blocked product, where A streams from L2).
 #if defined(__GNUC__)
 #define MM_KEEP_IN_REG(v) __asm__("" : "+x"(v))
 #else
@@ -245,21 +255,10 @@ static inline void mm_kernel(int kc, const float *restrict a, const float *restr
     mm_vec c40 = MM_VZERO(), c41 = MM_VZERO(), c50 = MM_VZERO(), c51 = MM_VZERO();
     // start pulling the C tile towards L1 now; it is needed only after the kc loop, and when
     // accumulating it would otherwise be a string of cache misses at the end of every call
-#ifndef MM_PF_MODE
-#define MM_PF_MODE 1
-#endif
-#if MM_PF_MODE & 1
     for (int i = 0; i < MM_MR; i++) {
         _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
         _mm_prefetch((const char *)(c + i * ldc + MM_NR - 1), _MM_HINT_T0);
     }
-#endif
-#if MM_PF_MODE & 2
-    for (int i = MM_MR; i < 2 * MM_MR; i++) {
-        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T1);
-        _mm_prefetch((const char *)(c + i * ldc + MM_NR - 1), _MM_HINT_T1);
-    }
-#endif
     // one rank-1 update per k: c[i][:] += a[i] * b[:], 12 independent FMA chains
 #define MM_STEP(o)                                                        \
     do {                                                                  \
@@ -275,9 +274,6 @@ static inline void mm_kernel(int kc, const float *restrict a, const float *restr
     } while (0)
     int k = 0;
     for (; k + 4 <= kc; k += 4) {
-#ifdef MM_PF_A
-        _mm_prefetch((const char *)(a + MM_PF_A), _MM_HINT_T0);
-#endif
         MM_STEP(0); MM_STEP(1); MM_STEP(2); MM_STEP(3);
         a += 4 * MM_MR; b += 4 * MM_NR;
     }
@@ -442,24 +438,23 @@ static void mm_pack_B_panel(float *restrict dst, const float *restrict B, long r
     }
 }
 
-// pack the micro-panels [p0, p1) of B[0:kc, 0:nc] (panel p = columns p*NR .. p*NR+NR-1),
-// panel p going to dst + p*kc*NR
-static void mm_pack_B(float *restrict dst, const float *restrict B, long rsB, long csB, int kc, int nc,
-                      int p0, int p1) {
+// pack B[0:kc, 0:nc] into NR-wide micro-panels: panel p (columns p*NR .. p*NR+NR-1,
+// zero-padded) goes to dst + p*kc*NR
+static void mm_pack_B(float *restrict dst, const float *restrict B, long rsB, long csB, int kc, int nc) {
+    int pfull = nc / MM_NR, p = 0;  // full panels, then at most one partial panel
     if (csB == 1) {
         // rows of B contiguous in j (dinp: B = W, dW: B = inp). Walk each row of B once,
         // sequentially, dealing NR floats to each panel: reading one panel at a time instead
         // would touch one cache line per row at a stride of a whole row (4 KiB for K=1024:
         // every line in the same L1 set, and useless to the prefetcher).
-        int pfull = nc / MM_NR < p1 ? nc / MM_NR : p1;
         for (int k = 0; k < kc; k++) {
             const float *b = B + k * rsB;
-            for (int p = p0; p < pfull; p++)
-                memcpy(dst + ((size_t)p * kc + k) * MM_NR, b + p * MM_NR, MM_NR * sizeof(float));
+            for (int q = 0; q < pfull; q++)
+                memcpy(dst + ((size_t)q * kc + k) * MM_NR, b + q * MM_NR, MM_NR * sizeof(float));
         }
-        if (p0 < pfull) p0 = pfull;  // what is left: the partial panel, if in range
+        p = pfull;
     }
-    for (int p = p0; p < p1; p++) {
+    for (; p * MM_NR < nc; p++) {
         int j0 = p * MM_NR, nr = nc - j0 < MM_NR ? nc - j0 : MM_NR;
         mm_pack_B_panel(dst + (size_t)p * kc * MM_NR, B + j0 * csB, rsB, csB, kc, nr);
     }
@@ -486,16 +481,77 @@ static float *mm_buffer_A(size_t nfloats) {
 }
 
 static float *mm_buffer_B(size_t nfloats) {
-    // owned by the calling thread, shared read-only with its team
     static _Thread_local float *buf = NULL;
     static _Thread_local size_t cap = 0;
     return mm_buffer(&buf, &cap, nfloats);
 }
 
 // ----------------------------------------------------------------------------
-// the general product:
+// one thread's blocked product:
 //   C[M][N] = (accumulate ? C : 0) + (bias ? bias[N] broadcast over rows : 0) + A[M][K] . B[K][N]
 // A(i,k) = A[i*rsA + k*csA], B(k,j) = B[k*rsB + j*csB], C(i,j) = C[i*ldc + j].
+static void gemm_serial(int M, int N, int K, const float *A, long rsA, long csA, const float *B, long rsB,
+                        long csB, float *C, long ldc, int accumulate, const float *bias) {
+    // MC blocks: at most MM_MC rows each, M split evenly (e.g. M=256: 132 + 124, not 144 + 112)
+    int nblk = (M + MM_MC - 1) / MM_MC;
+    int mc_blk = (M + nblk - 1) / nblk;
+    mc_blk = (mc_blk + MM_MR - 1) / MM_MR * MM_MR;
+    int kc_max = K < MM_KC ? K : MM_KC;
+    int nc_max = N < MM_NC ? N : MM_NC;
+    int nc_pad = (nc_max + MM_NR - 1) / MM_NR * MM_NR;
+    float *bbuf = mm_buffer_B((size_t)kc_max * nc_pad);
+    // + slack: the AVX2 A packing may write 2 floats past the last panel
+    float *abuf = mm_buffer_A((size_t)kc_max * mc_blk + MM_MR * MM_NR);
+
+    for (int jc = 0; jc < N; jc += MM_NC) {
+        int nc = N - jc < MM_NC ? N - jc : MM_NC;
+        for (int pc = 0; pc < K; pc += MM_KC) {
+            int kc = K - pc < MM_KC ? K - pc : MM_KC;
+            int load_c = accumulate || pc > 0;  // later K blocks add onto the earlier ones
+            const float *bias_c = (pc == 0 && !accumulate && bias) ? bias + jc : NULL;
+            // B[pc:pc+kc, jc:jc+nc] -> NR-wide micro-panels, reused by every row block below
+            mm_pack_B(bbuf, B + pc * rsB + jc * csB, rsB, csB, kc, nc);
+            for (int ic = 0; ic < M; ic += mc_blk) {
+                int mc = M - ic < mc_blk ? M - ic : mc_blk;
+                // A[ic:ic+mc, pc:pc+kc] -> MR-tall micro-panels (stays in L2 for the jr loop)
+                mm_pack_A(abuf, A + ic * rsA + pc * csA, rsA, csA, mc, kc);
+                for (int jr = 0; jr < nc; jr += MM_NR) {
+                    int nr = nc - jr < MM_NR ? nc - jr : MM_NR;
+                    const float *bp = bbuf + (size_t)(jr / MM_NR) * kc * MM_NR;  // L1-resident
+                    const float *bias_r = bias_c ? bias_c + jr : NULL;
+                    for (int ir = 0; ir < mc; ir += MM_MR) {
+                        int mr = mc - ir < MM_MR ? mc - ir : MM_MR;
+                        const float *ap = abuf + (size_t)(ir / MM_MR) * kc * MM_MR;
+                        float *cp = C + (long)(ic + ir) * ldc + jc + jr;
+                        if (mr == MM_MR && nr == MM_NR) {
+                            mm_kernel(kc, ap, bp, cp, ldc, load_c, bias_r);
+                        } else {
+                            // edge tile: full tile into a stack buffer, copy the valid part
+                            float tmp[MM_MR * MM_NR];
+                            mm_kernel(kc, ap, bp, tmp, MM_NR, 0, NULL);
+                            for (int i = 0; i < mr; i++)
+                                for (int j = 0; j < nr; j++) {
+                                    float v = tmp[i * MM_NR + j];
+                                    if (bias_r) v += bias_r[j];
+                                    if (load_c) v += cp[i * ldc + j];
+                                    cp[i * ldc + j] = v;
+                                }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// the general product, same contract as gemm_serial, on all OpenMP threads.
+// Threading: C is cut into one slab per thread, along whichever of M (in MR-row units) or
+// N (in NR-column units) has more micro-tiles, and each thread runs gemm_serial on its slab
+// with its own packing buffers. Each thread therefore packs the whole of the operand that
+// is not split (the B panel when splitting M): a few % of extra packing on the smallest
+// shapes, but no barrier anywhere inside the product -- one fork/join per call. (A shared
+// B panel needs two barriers per KC step, 32 per dW product at M=4096, and on a loaded
+// 2-core machine one descheduled thread then stalls the other at every one of them.)
 static void gemm(int M, int N, int K, const float *A, long rsA, long csA, const float *B, long rsB,
                  long csB, float *C, long ldc, int accumulate, const float *bias) {
     if (M <= 0 || N <= 0) return;
@@ -509,76 +565,25 @@ static void gemm(int M, int N, int K, const float *A, long rsA, long csA, const 
 #ifdef _OPENMP
     if (2.0 * M * N * K >= (double)MM_PAR_MIN_FLOPS && !omp_in_parallel()) nthreads = omp_get_max_threads();
 #endif
-    // MC block: at most MM_MC rows, and split M evenly into a multiple of nthreads blocks
-    // (so e.g. M=4096 on 2 threads gives 30 blocks of 138, no straggler block)
-    int nblk = (M + MM_MC - 1) / MM_MC;
-    nblk = (nblk + nthreads - 1) / nthreads * nthreads;
-    int mc_blk = (M + nblk - 1) / nblk;
-    mc_blk = (mc_blk + MM_MR - 1) / MM_MR * MM_MR;
-    nblk = (M + mc_blk - 1) / mc_blk;
-
-    int kc_max = K < MM_KC ? K : MM_KC;
-    int nc_max = N < MM_NC ? N : MM_NC;
-    int nc_pad = (nc_max + MM_NR - 1) / MM_NR * MM_NR;
-    float *bbuf = mm_buffer_B((size_t)kc_max * nc_pad);
-    (void)nthreads;
-
-    MM_PRAGMA(omp parallel num_threads(nthreads) if (nthreads > 1))
-    {
-        float *abuf = mm_buffer_A((size_t)kc_max * mc_blk + MM_MR * MM_NR);
-        for (int jc = 0; jc < N; jc += MM_NC) {
-            int nc = N - jc < MM_NC ? N - jc : MM_NC;
-            int npanels = (nc + MM_NR - 1) / MM_NR;
-            for (int pc = 0; pc < K; pc += MM_KC) {
-                int kc = K - pc < MM_KC ? K - pc : MM_KC;
-                int first = (pc == 0);
-                int load_c = accumulate || !first;
-                const float *bias_c = (first && !accumulate && bias) ? bias + jc : NULL;
-                // pack B[pc:pc+kc, jc:jc+nc] (all threads share the work and the buffer)
-                // (each thread packs one contiguous range of panels)
-                MM_PRAGMA(omp for schedule(static))
-                for (int t = 0; t < nthreads; t++)
-                    mm_pack_B(bbuf, B + pc * rsB + jc * csB, rsB, csB, kc, nc, npanels * t / nthreads,
-                              npanels * (t + 1) / nthreads);
-                // implicit barrier: B panel complete
-                MM_PRAGMA(omp for schedule(static))
-                for (int blk = 0; blk < nblk; blk++) {
-                    int ic = blk * mc_blk;
-                    int mc = M - ic < mc_blk ? M - ic : mc_blk;
-                    mm_pack_A(abuf, A + ic * rsA + pc * csA, rsA, csA, mc, kc);
-                    for (int jr = 0; jr < nc; jr += MM_NR) {
-                        int nr = nc - jr < MM_NR ? nc - jr : MM_NR;
-                        const float *bp = bbuf + (size_t)(jr / MM_NR) * kc * MM_NR;
-                        const float *bias_r = bias_c ? bias_c + jr : NULL;
-#if defined(MM_PF_BNEXT) && (defined(__AVX2__) || defined(__AVX512F__))
-                        // the next B micro-panel: start moving it from L3 towards L2 now
-                        if (jr + MM_NR < nc)
-                            for (int q = 0; q < kc * MM_NR; q += 16)
-                                _mm_prefetch((const char *)(bp + (size_t)kc * MM_NR + q), _MM_HINT_T1);
-#endif
-                        for (int ir = 0; ir < mc; ir += MM_MR) {
-                            int mr = mc - ir < MM_MR ? mc - ir : MM_MR;
-                            const float *ap = abuf + (size_t)(ir / MM_MR) * kc * MM_MR;
-                            float *cp = C + (long)(ic + ir) * ldc + jc + jr;
-                            if (mr == MM_MR && nr == MM_NR) {
-                                mm_kernel(kc, ap, bp, cp, ldc, load_c, bias_r);
-                            } else {
-                                // edge tile: full tile into a stack buffer, copy the valid part
-                                float tmp[MM_MR * MM_NR];
-                                mm_kernel(kc, ap, bp, tmp, MM_NR, 0, NULL);
-                                for (int i = 0; i < mr; i++)
-                                    for (int j = 0; j < nr; j++) {
-                                        float v = tmp[i * MM_NR + j];
-                                        if (bias_r) v += bias_r[j];
-                                        if (load_c) v += cp[i * ldc + j];
-                                        cp[i * ldc + j] = v;
-                                    }
-                            }
-                        }
-                    }
-                }
-                // implicit barrier: nobody repacks B while another thread still reads it
-            }
+    int units_m = (M + MM_MR - 1) / MM_MR, units_n = (N + MM_NR - 1) / MM_NR;
+    int split_m = units_m >= units_n;
+    int units = split_m ? units_m : units_n;
+    int parts = nthreads < units ? nthreads : units;
+    if (parts <= 1) {
+        gemm_serial(M, N, K, A, rsA, csA, B, rsB, csB, C, ldc, accumulate, bias);
+        return;
+    }
+    MM_PRAGMA(omp parallel for num_threads(parts) schedule(static, 1))
+    for (int t = 0; t < parts; t++) {
+        int u0 = (int)((long)units * t / parts), u1 = (int)((long)units * (t + 1) / parts);
+        if (split_m) {
+            int i0 = u0 * MM_MR, i1 = u1 * MM_MR < M ? u1 * MM_MR : M;
+            gemm_serial(i1 - i0, N, K, A + i0 * rsA, rsA, csA, B, rsB, csB, C + (long)i0 * ldc, ldc,
+                        accumulate, bias);
+        } else {
+            int j0 = u0 * MM_NR, j1 = u1 * MM_NR < N ? u1 * MM_NR : N;
+            gemm_serial(M, j1 - j0, K, A, rsA, csA, B + j0 * csB, rsB, csB, C + j0, ldc, accumulate,
+                        bias ? bias + j0 : NULL);
         }
     }
 }
@@ -1482,42 +1487,76 @@ typedef struct {
     int stop_token;         // generation of this token ends a sequence (-1: none)
 } SampleConfig;
 
+// Prefill: runs the distinct prompts among n sequences through one full forward pass
+// (sequences that share a prompt offset share the computation: RL's G samples of a
+// question) and copies each prompt's keys and values into the cache slot of every
+// sequence that uses it. Writes each sequence's next-token logits into kv->logits.
+static void gpt_prefill(GPT *model, KVCache *kv, int n, const int *prompt_ids, const int *prompt_off, const int *prompt_len) {
+    GPTConfig cfg = model->config;
+    int C = cfg.channels, Vp = cfg.padded_vocab_size, L = cfg.num_layers;
+    size_t S = kv->slots, maxT = kv->maxT;
+    int *row_of = malloc((size_t)n * sizeof(int)), *first = malloc((size_t)n * sizeof(int)), rows = 0, T = 1;
+    for (int i = 0; i < n; i++) { // distinct prompts, in order of first use
+        row_of[i] = -1;
+        for (int j = 0; j < i; j++)
+            if (prompt_off[j] == prompt_off[i] && prompt_len[j] == prompt_len[i]) { row_of[i] = row_of[j]; break; }
+        if (row_of[i] < 0) { first[rows] = i; row_of[i] = rows++; }
+        if (prompt_len[i] > T) T = prompt_len[i];
+    }
+    // rows padded with token 0 after their end: causal attention never looks ahead
+    int *tokens = calloc((size_t)rows * T, sizeof(int));
+    for (int r = 0; r < rows; r++)
+        memcpy(tokens + (size_t)r * T, prompt_ids + prompt_off[first[r]], prompt_len[first[r]] * sizeof(int));
+    gpt_forward(model, tokens, NULL, rows, T);
+    for (int i = 0; i < n; i++) {
+        int r = row_of[i], len = prompt_len[i];
+        for (int l = 0; l < L; l++) {
+            const float *qkv = model->acts.qkv + ((size_t)l * rows * T + (size_t)r * T) * 3 * C;
+            float *K = kv->k + ((size_t)l * S + i) * maxT * C, *V = kv->v + ((size_t)l * S + i) * maxT * C;
+            for (int t = 0; t < len; t++) {
+                memcpy(K + (size_t)t * C, qkv + (size_t)t * 3 * C + C, C * sizeof(float));
+                memcpy(V + (size_t)t * C, qkv + (size_t)t * 3 * C + 2 * C, C * sizeof(float));
+            }
+        }
+        memcpy(kv->logits + (size_t)i * Vp, model->acts.logits + ((size_t)r * T + len - 1) * Vp, Vp * sizeof(float));
+    }
+    free(row_of); free(first); free(tokens);
+}
+
 // Generates continuations for n prompts of different lengths together. Prompt i is
 // prompt_ids[prompt_off[i] .. prompt_off[i]+prompt_len[i]); its completion goes to
 // out[i*max_new ..] with out_len[i] tokens (including the stop token, if drawn) and
 // out_logp[i*max_new + j] = log pi(token j) under the model's own, untempered
-// distribution (what RL's importance ratio needs). A sequence still feeding its
-// prompt takes no samples: prefill and generation share the same batched step.
-// Requires kv->slots >= n and prompt_len[i] + max_new <= maxT (callers check).
-static void gpt_generate(const GPT *model, KVCache *kv, int n, const int *prompt_ids, const int *prompt_off,
+// distribution (what RL's importance ratio needs). Prompts go through one prefill
+// forward pass; then every live sequence advances one token per batched step,
+// each at its own position. Uses the model's activation buffers (prefill).
+// Requires kv->slots >= n and prompt_len[i] + max_new - 1 <= maxT (callers check).
+static void gpt_generate(GPT *model, KVCache *kv, int n, const int *prompt_ids, const int *prompt_off,
                          const int *prompt_len, SampleConfig sc, uint64_t *rng, int *out, float *out_logp, int *out_len) {
     int V = model->config.vocab_size, Vp = model->config.padded_vocab_size;
     int *slot = malloc((size_t)n * sizeof(int)), *tok = malloc((size_t)n * sizeof(int)), *pos = malloc((size_t)n * sizeof(int));
-    int *live_seq = malloc((size_t)n * sizeof(int)), *next = malloc((size_t)n * sizeof(int));
     ProbIndex *scratch = malloc((size_t)V * sizeof(ProbIndex));
-    for (int i = 0; i < n; i++) { out_len[i] = 0; next[i] = prompt_ids[prompt_off[i]]; }
-    // every sequence starts at position 0, so all live sequences sit at position t
-    for (int t = 0; sc.max_new > 0; t++) {
-        int m = 0; // gather the live sequences
-        for (int i = 0; i < n; i++) {
-            int len = out_len[i];
-            if (len >= sc.max_new || (len > 0 && out[(size_t)i * sc.max_new + len - 1] == sc.stop_token)) continue;
-            live_seq[m] = i; slot[m] = i; tok[m] = next[i]; pos[m] = t; m++;
-        }
-        if (m == 0) break;
-        gpt_decode_step(model, kv, m, slot, tok, pos);
-        for (int j = 0; j < m; j++) { // sampling in sequence order keeps the RNG stream reproducible
-            int i = live_seq[j];
+    for (int i = 0; i < n; i++) { out_len[i] = 0; slot[i] = i; }
+    if (sc.max_new > 0) gpt_prefill(model, kv, n, prompt_ids, prompt_off, prompt_len);
+    int m = n; // sequences with logits in kv->logits: at first all, in order
+    while (m > 0) {
+        // sample for each sequence that just got logits (in sequence order: a fixed RNG stream)
+        int live = 0;
+        for (int j = 0; j < m; j++) {
+            int i = slot[j];
             const float *logits = kv->logits + (size_t)j * Vp;
-            if (t + 1 < prompt_len[i]) { next[i] = prompt_ids[prompt_off[i] + t + 1]; continue; }
             int y = sample_token(logits, V, sc.temperature, sc.top_p, rng, scratch);
             out[(size_t)i * sc.max_new + out_len[i]] = y;
             out_logp[(size_t)i * sc.max_new + out_len[i]] = logprob_of(logits, V, y);
             out_len[i]++;
-            next[i] = y;
+            if (out_len[i] < sc.max_new && y != sc.stop_token) { // still live: feed y next
+                slot[live] = i; tok[live] = y; pos[live] = prompt_len[i] + out_len[i] - 1; live++;
+            }
         }
+        m = live;
+        if (m > 0) gpt_decode_step(model, kv, m, slot, tok, pos);
     }
-    free(slot); free(tok); free(pos); free(live_seq); free(next); free(scratch);
+    free(slot); free(tok); free(pos); free(scratch);
 }
 
 #pragma GCC diagnostic pop

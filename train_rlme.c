@@ -564,7 +564,7 @@ static char *completion_text(const TextCodec *tc, const Rollout *r, int i) {
 }
 
 // Generates for all sequences of r (prompts already filled), in chunks of `slots`.
-static void generate_all(const GPT *model, KVCache *kv, Rollout *r, SampleConfig sc, uint64_t *rng) {
+static void generate_all(GPT *model, KVCache *kv, Rollout *r, SampleConfig sc, uint64_t *rng) {
     for (int s = 0; s < r->n; s += kv->slots) {
         int m = r->n - s < kv->slots ? r->n - s : kv->slots;
         gpt_generate(model, kv, m, r->prompts.ids, r->off + s, r->len + s, sc, rng,
@@ -574,7 +574,8 @@ static void generate_all(const GPT *model, KVCache *kv, Rollout *r, SampleConfig
 
 // Greedy accuracy on the first n problems of a split: returns the number right.
 // Completions get max_new tokens, fewer if the longest prompt leaves less room.
-static int greedy_correct(const GPT *model, TextCodec *tc, KVCache *kv, const Problems *P, int n, int max_new) {
+// If `first` is given it receives the first problem's completion (malloc'd).
+static int greedy_correct(GPT *model, TextCodec *tc, KVCache *kv, const Problems *P, int n, int max_new, char **first) {
     if (n > P->n) n = P->n;
     Rollout r;
     rollout_alloc(&r, n, max_new);
@@ -595,14 +596,15 @@ static int greedy_correct(const GPT *model, TextCodec *tc, KVCache *kv, const Pr
     for (int i = 0; i < n; i++) {
         char *text = completion_text(tc, &r, i), num[GSM8K_NUM_MAX];
         correct += gsm8k_extract(text, num, sizeof(num)) && gsm8k_same_answer(num, P->gold[i]);
-        free(text);
+        if (i == 0 && first) *first = text;
+        else free(text);
     }
     rollout_free(&r);
     return correct;
 }
 
-static float greedy_accuracy(const GPT *model, TextCodec *tc, KVCache *kv, const Problems *P, int n, int max_new) {
-    return (float)greedy_correct(model, tc, kv, P, n, max_new) / (n < P->n ? n : P->n);
+static float greedy_accuracy(GPT *model, TextCodec *tc, KVCache *kv, const Problems *P, int n, int max_new) {
+    return (float)greedy_correct(model, tc, kv, P, n, max_new, NULL) / (n < P->n ? n : P->n);
 }
 
 // ----------------------------------------------------------------------------
@@ -751,9 +753,13 @@ static void run_pretrain(const PretrainArgs *a) {
     for (int step = 0; step <= a->steps; step++) {
         char row[256], extra[160], acc[16] = "";
         if (step % a->eval_every == 0 || step == a->steps) {
-            last_acc = greedy_accuracy(&model, &tc, &kv, &test, a->eval_n, a->max_new);
+            char *sample = NULL;
+            int n_eval = a->eval_n < test.n ? a->eval_n : test.n;
+            last_acc = (float)greedy_correct(&model, &tc, &kv, &test, n_eval, a->max_new, &sample) / n_eval;
             snprintf(acc, sizeof(acc), "%.4f", last_acc);
-            fprintf(stderr, "\nstep %d: greedy test accuracy %.1f%% (%d problems)\n", step, 100 * last_acc, a->eval_n < test.n ? a->eval_n : test.n);
+            fprintf(stderr, "\nstep %d: greedy test accuracy %.1f%% (%d problems); for example:\n%s\n%s\n", step,
+                    100 * last_acc, n_eval, test.question[0], sample);
+            free(sample);
             save_checkpoint_or_die(&model, &tc, a->out); // the latest model is always on disk
             if (step == a->steps) {
                 snprintf(row, sizeof(row), "%d,,,,%ld,,%s\n", step, tokens_seen, acc);
@@ -1375,7 +1381,7 @@ static int cmd_eval(int argc, char **argv) {
     int n = limit && limit < P.n ? limit : P.n;
     KVCache kv;
     kvcache_init(&kv, model.config, n < 128 ? n : 128);
-    int k = greedy_correct(&model, &tc, &kv, &P, n, max_new);
+    int k = greedy_correct(&model, &tc, &kv, &P, n, max_new, NULL);
     printf("accuracy: %d/%d = %.1f%%\n", k, n, 100.0 * k / n);
     kvcache_free(&kv); free_problems(&P); tok_free(&tc.tok); gpt_free(&model);
     return 0;
