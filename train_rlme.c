@@ -946,32 +946,48 @@ typedef struct {
     float *adv;       // (n)
     float *p_correct; // (n) evaluator's p(Yes) for META_CORRECT (rlme; diagnostics)
     float *ref_logp;  // (n, max_new) log pi_ref of each completion token (KL)
+    int *order;       // (n) sequences by length: the order of micro-batches
 } Batch;
 
-// Packs sequences [i0, i1) as prompt+completion rows of one micro-batch (B = i1-i0,
-// T = the longest), optionally followed by `suffix` tokens (the evaluator's
-// meta-question). Returns T; end[b] = index of the last real token of row b.
-static int pack_rows(const Rollout *r, int i0, int i1, const TokIds *suffix, int eot, int *tokens, int *end) {
+// Packs sequences idx[0..B) as prompt+completion rows of one micro-batch (T = the
+// longest), optionally followed by `suffix` tokens (the evaluator's meta-question).
+// Returns T; end[b] = index of the last real token of row b.
+static int pack_rows(const Rollout *r, const int *idx, int B, const TokIds *suffix, int eot, int *tokens, int *end) {
     int T = 0;
-    for (int i = i0; i < i1; i++) {
-        int n = r->len[i] + r->out_len[i] + (suffix ? (int)suffix->n : 0);
-        if (suffix && r->out_len[i] > 0 && r->out[(size_t)i * r->max_new + r->out_len[i] - 1] == eot) n--; // drop EOT
+    for (int b = 0; b < B; b++) {
+        int i = idx[b], m = r->out_len[i];
+        const int *comp = r->out + (size_t)i * r->max_new;
+        if (suffix && m > 0 && comp[m - 1] == eot) m--; // the evaluator reads the solution without its EOT
+        int n = r->len[i] + m + (suffix ? (int)suffix->n : 0);
         if (n > T) T = n;
     }
-    for (int i = i0; i < i1; i++) {
-        int *row = tokens + (size_t)(i - i0) * T, n = 0;
-        memcpy(row, r->prompts.ids + r->off[i], r->len[i] * sizeof(int));
-        n += r->len[i];
-        int m = r->out_len[i];
+    for (int b = 0; b < B; b++) {
+        int i = idx[b], m = r->out_len[i], n = 0, *row = tokens + (size_t)b * T;
         const int *comp = r->out + (size_t)i * r->max_new;
         if (suffix && m > 0 && comp[m - 1] == eot) m--;
+        memcpy(row, r->prompts.ids + r->off[i], r->len[i] * sizeof(int));
+        n += r->len[i];
         memcpy(row + n, comp, m * sizeof(int));
         n += m;
         if (suffix) { memcpy(row + n, suffix->ids, suffix->n * sizeof(int)); n += (int)suffix->n; }
-        end[i - i0] = n - 1;
+        end[b] = n - 1;
         for (int t = n; t < T; t++) row[t] = eot; // padding, never a target
     }
     return T;
+}
+
+// Micro-batches take sequences in order of length, so each pads little.
+static const Rollout *g_sort_rollout;
+static int cmp_total_len(const void *a, const void *b) {
+    const Rollout *r = g_sort_rollout;
+    int i = *(const int *)a, j = *(const int *)b;
+    int li = r->len[i] + r->out_len[i], lj = r->len[j] + r->out_len[j];
+    return li != lj ? li - lj : i - j;
+}
+static void sort_by_length(const Rollout *r, int *order) {
+    for (int i = 0; i < r->n; i++) order[i] = i;
+    g_sort_rollout = r;
+    qsort(order, r->n, sizeof(int), cmp_total_len);
 }
 
 // ---- step 2: reward ---------------------------------------------------------
@@ -988,12 +1004,14 @@ static void reward_rlme(RLArgs *a, GPT *policy, TextCodec *tc, Batch *bt) {
         GPT *ev = a->ev[j].model ? a->ev[j].model : policy;
         for (int k = 0; k < a->n_meta; k++) {
             for (int i0 = 0; i0 < n; i0 += MB) {
-                int i1 = i0 + MB < n ? i0 + MB : n;
-                int T = pack_rows(r, i0, i1, &a->meta[k].suffix, tc->eot, tokens, end);
+                int B = i0 + MB < n ? MB : n - i0;
+                const int *idx = bt->order + i0;
+                int T = pack_rows(r, idx, B, &a->meta[k].suffix, tc->eot, tokens, end);
                 if (T > ev->config.max_seq_len) die("an evaluator input of %d tokens exceeds the context of %d: lower --max-new", T, ev->config.max_seq_len);
-                gpt_forward(ev, tokens, NULL, i1 - i0, T);
-                for (int i = i0; i < i1; i++) {
-                    const float *probs = ev->acts.probs + ((size_t)(i - i0) * T + end[i - i0]) * ev->config.padded_vocab_size;
+                gpt_forward(ev, tokens, NULL, B, T);
+                for (int b = 0; b < B; b++) {
+                    int i = idx[b];
+                    const float *probs = ev->acts.probs + ((size_t)b * T + end[b]) * ev->config.padded_vocab_size;
                     float py = probs[tc->yes], pn = probs[tc->no];
                     float p = a->raw_prob ? py : py / (py + pn + 1e-30f);
                     if (p < 1e-6f) p = 1e-6f; // log 0 would make one sample dominate the group
@@ -1059,17 +1077,18 @@ static void shift_rows(const int *rows, int B, int T, int *inputs, int *targets)
 }
 
 // log pi(completion token j of sequence i) under `model`, for every completion token
-static void completion_logp(GPT *model, const Rollout *r, int MB, float *out) {
+static void completion_logp(GPT *model, const Rollout *r, const int *order, int MB, float *out) {
     int maxT = model->config.max_seq_len;
     int *rows = malloc((size_t)MB * (maxT + 1) * sizeof(int)), *end = malloc(MB * sizeof(int));
     int *inputs = malloc((size_t)MB * maxT * sizeof(int)), *targets = malloc((size_t)MB * maxT * sizeof(int));
     for (int i0 = 0; i0 < r->n; i0 += MB) {
-        int i1 = i0 + MB < r->n ? i0 + MB : r->n, B = i1 - i0;
-        int T = pack_rows(r, i0, i1, NULL, 0, rows, end);
+        int B = i0 + MB < r->n ? MB : r->n - i0;
+        const int *idx = order + i0;
+        int T = pack_rows(r, idx, B, NULL, 0, rows, end);
         shift_rows(rows, B, T, inputs, targets);
         gpt_forward(model, inputs, targets, B, T - 1);
-        for (int i = i0; i < i1; i++) for (int j = 0; j < r->out_len[i]; j++)
-            out[(size_t)i * r->max_new + j] = model->logp[(size_t)(i - i0) * (T - 1) + r->len[i] + j - 1];
+        for (int b = 0; b < B; b++) for (int j = 0; j < r->out_len[idx[b]]; j++)
+            out[(size_t)idx[b] * r->max_new + j] = model->logp[(size_t)b * (T - 1) + r->len[idx[b]] + j - 1];
     }
     free(rows); free(end); free(inputs); free(targets);
 }
@@ -1089,14 +1108,16 @@ static void cispo_update(const RLArgs *a, GPT *policy, const Batch *bt, AdamWCon
     double kl = 0.0, entropy = 0.0;
     gpt_zero_grad(policy);
     for (int i0 = 0; i0 < r->n; i0 += MB) {
-        int i1 = i0 + MB < r->n ? i0 + MB : r->n, B = i1 - i0;
-        int T = pack_rows(r, i0, i1, NULL, 0, rows, end), Tm = T - 1;
+        int B = i0 + MB < r->n ? MB : r->n - i0;
+        const int *idx = bt->order + i0;
+        int T = pack_rows(r, idx, B, NULL, 0, rows, end), Tm = T - 1;
         shift_rows(rows, B, T, inputs, targets);
         gpt_forward(policy, inputs, targets, B, Tm);
         memset(c, 0, (size_t)B * Tm * sizeof(float));
-        for (int i = i0; i < i1; i++) {
+        for (int b = 0; b < B; b++) {
+            int i = idx[b];
             for (int j = 0; j < r->out_len[i]; j++) {
-                size_t pos = (size_t)(i - i0) * Tm + r->len[i] + j - 1, k = (size_t)i * r->max_new + j;
+                size_t pos = (size_t)b * Tm + r->len[i] + j - 1, k = (size_t)i * r->max_new + j;
                 float k3;
                 n_clipped += cispo_weight(policy->logp[pos], r->out_logp[k], bt->ref_logp[k], bt->adv[i], a->eps_low,
                                           a->eps_high, a->kl_beta, (float)n_tok, &c[pos], &k3);
@@ -1214,6 +1235,7 @@ static void run_rl(RLArgs *a, RLResult *res) {
     bt.reward = malloc(n * sizeof(float)); bt.adv = malloc(n * sizeof(float));
     bt.p_correct = malloc(n * sizeof(float));
     bt.ref_logp = malloc((size_t)n * a->max_new * sizeof(float));
+    bt.order = malloc(n * sizeof(int));
     uint64_t rng = rng_seed((uint64_t)a->seed);
     int *order = malloc(rl.n * sizeof(int)), next_prompt = rl.n;
     for (int i = 0; i < rl.n; i++) order[i] = i;
@@ -1267,6 +1289,7 @@ static void run_rl(RLArgs *a, RLResult *res) {
         double t1 = now_seconds();
 
         // 2. reward
+        sort_by_length(r, bt.order);
         if (rlme) reward_rlme(a, &policy, &tc, &bt);
         else reward_rlvr(&tc, &rl, &bt);
         double t2 = now_seconds();
@@ -1275,7 +1298,7 @@ static void run_rl(RLArgs *a, RLResult *res) {
         group_advantages(bt.reward, bt.adv, P, G, a->std_norm);
 
         // 4 + 5. CISPO updates against the behaviour log-probs stored at sampling
-        completion_logp(&ref, r, a->micro_batch, bt.ref_logp);
+        completion_logp(&ref, r, bt.order, a->micro_batch, bt.ref_logp);
         UpdateStats st = {0}, first = {0}; // entropy and KL at the rollout policy; clipping after it moved
         for (int u = 0; u < a->updates; u++) {
             opt.lr = a->lr;
@@ -1326,7 +1349,7 @@ static void run_rl(RLArgs *a, RLResult *res) {
     csv_close(&log);
     kvcache_free(&kv);
     rollout_free(&bt.r);
-    free(bt.prompt_of); free(bt.reward); free(bt.adv); free(bt.p_correct); free(bt.ref_logp); free(order);
+    free(bt.prompt_of); free(bt.reward); free(bt.adv); free(bt.p_correct); free(bt.ref_logp); free(bt.order); free(order);
     for (int j = 0; j < a->n_eval; j++) if (a->ev[j].model == &a->ev[j].own) gpt_free(&a->ev[j].own);
     for (int k = 0; k < a->n_meta; k++) tok_ids_free(&a->meta[k].suffix);
     free_problems(&rl); free_problems(&test);

@@ -158,7 +158,8 @@ static void test_batched_judging(void) {
         for (int j = 0; j < bt.r.out_len[i]; j++) bt.r.out[i * 20 + j] = (int)(rng_u64(&rng) % (V - 1));
         if (i % 2 == 0) bt.r.out[i * 20 + bt.r.out_len[i] - 1] = tc.eot;
     }
-    bt.reward = malloc(5 * sizeof(float)); bt.p_correct = malloc(5 * sizeof(float));
+    bt.reward = malloc(5 * sizeof(float)); bt.p_correct = malloc(5 * sizeof(float)); bt.order = malloc(5 * sizeof(int));
+    sort_by_length(&bt.r, bt.order);
     RLArgs a;
     rl_defaults(&a);
     a.reward = "rlme";
@@ -193,7 +194,7 @@ static void test_batched_judging(void) {
     for (int i = 0; i < 5; i++) wmb = fmax(wmb, fabs(bt.p_correct[i] - batched[i]));
     check(wmb < 1e-5, "micro-batches of 2 give the same p(Yes) (max err %.1e)", wmb);
     tok_ids_free(&a.meta[0].suffix);
-    rollout_free(&bt.r); free(bt.reward); free(bt.p_correct);
+    rollout_free(&bt.r); free(bt.reward); free(bt.p_correct); free(bt.order);
     tok_free(&tc.tok); gpt_free(&m);
 }
 
