@@ -1354,7 +1354,8 @@ static int gpt_write_checkpoint(const GPT *model, const char *path, write_extras
 
 typedef struct {
     int slots, maxT;
-    float *k, *v;        // (L, slots, maxT, C)
+    float *k;            // (L, slots, C, maxT): keys transposed, so scores over positions are contiguous
+    float *v;            // (L, slots, maxT, C)
     // scratch for one step of up to `slots` sequences
     float *x, *ln, *qkv, *atty, *proj, *fch, *logits; // (slots, C|3C|4C|Vp)
     float *att;          // (slots, NH, maxT)
@@ -1400,31 +1401,36 @@ static void gpt_decode_step(const GPT *model, KVCache *kv, int n, const int *slo
         matmul_forward(kv->qkv, kv->ln, p->qkvw + (size_t)l * 3 * C * C, p->qkvb + l * 3 * C, n, C, 3 * C);
         float *Kl = kv->k + (size_t)l * S * T * C, *Vl = kv->v + (size_t)l * S * T * C;
         for (int i = 0; i < n; i++) { // append this position's key and value to the cache
-            memcpy(Kl + ((size_t)slot[i] * T + pos[i]) * C, kv->qkv + (size_t)i * 3 * C + C, C * sizeof(float));
+            const float *k = kv->qkv + (size_t)i * 3 * C + C;
+            float *Kt = Kl + (size_t)slot[i] * C * T + pos[i];
+            for (int c = 0; c < C; c++) Kt[(size_t)c * T] = k[c];
             memcpy(Vl + ((size_t)slot[i] * T + pos[i]) * C, kv->qkv + (size_t)i * 3 * C + 2 * C, C * sizeof(float));
         }
+        // a[u] = softmax_u(q . k_u * scale), o = sum_u a[u] v_u; loops run over positions u
+        // (scores) or channels j (values), so both vectorize without horizontal sums
         #pragma omp parallel for collapse(2)
         for (int i = 0; i < n; i++) for (int h = 0; h < NH; h++) {
             const float *q = kv->qkv + (size_t)i * 3 * C + h * hs;
             float *a = kv->att + ((size_t)i * NH + h) * T;
-            const float *Ks = Kl + (size_t)slot[i] * T * C + h * hs, *Vs = Vl + (size_t)slot[i] * T * C + h * hs;
-            float maxval = -INFINITY;
-            for (int u = 0; u <= pos[i]; u++) {
-                float dot = 0.0f;
-                #pragma omp simd reduction(+:dot)
-                for (int j = 0; j < hs; j++) dot += q[j] * Ks[(size_t)u * C + j];
-                a[u] = dot * scale;
-                if (a[u] > maxval) maxval = a[u];
+            const float *Kt = Kl + ((size_t)slot[i] * C + h * hs) * T, *Vs = Vl + (size_t)slot[i] * T * C + h * hs;
+            int len = pos[i] + 1;
+            for (int u = 0; u < len; u++) a[u] = 0.0f;
+            for (int j = 0; j < hs; j++) {
+                float qj = q[j] * scale;
+                const float *kr = Kt + (size_t)j * T;
+                for (int u = 0; u < len; u++) a[u] += qj * kr[u];
             }
-            float sum = 0.0f;
-            for (int u = 0; u <= pos[i]; u++) { a[u] = expf(a[u] - maxval); sum += a[u]; }
+            float maxval = -INFINITY, sum = 0.0f;
+            for (int u = 0; u < len; u++) maxval = a[u] > maxval ? a[u] : maxval;
+            for (int u = 0; u < len; u++) a[u] = fast_expf(a[u] - maxval);
+            for (int u = 0; u < len; u++) sum += a[u];
             float inv = 1.0f / sum;
             float *o = kv->atty + (size_t)i * C + h * hs;
             for (int j = 0; j < hs; j++) o[j] = 0.0f;
-            for (int u = 0; u <= pos[i]; u++) {
+            for (int u = 0; u < len; u++) {
                 float w = a[u] * inv;
-                #pragma omp simd
-                for (int j = 0; j < hs; j++) o[j] += w * Vs[(size_t)u * C + j];
+                const float *vr = Vs + (size_t)u * C;
+                for (int j = 0; j < hs; j++) o[j] += w * vr[j];
             }
         }
         matmul_forward(kv->proj, kv->atty, p->attprojw + (size_t)l * C * C, p->attprojb + l * C, n, C, C);
@@ -1512,9 +1518,9 @@ static void gpt_prefill(GPT *model, KVCache *kv, int n, const int *prompt_ids, c
         int r = row_of[i], len = prompt_len[i];
         for (int l = 0; l < L; l++) {
             const float *qkv = model->acts.qkv + ((size_t)l * rows * T + (size_t)r * T) * 3 * C;
-            float *K = kv->k + ((size_t)l * S + i) * maxT * C, *V = kv->v + ((size_t)l * S + i) * maxT * C;
+            float *Kt = kv->k + ((size_t)l * S + i) * C * maxT, *V = kv->v + ((size_t)l * S + i) * maxT * C;
             for (int t = 0; t < len; t++) {
-                memcpy(K + (size_t)t * C, qkv + (size_t)t * 3 * C + C, C * sizeof(float));
+                for (int c = 0; c < C; c++) Kt[(size_t)c * maxT + t] = qkv[(size_t)t * 3 * C + C + c];
                 memcpy(V + (size_t)t * C, qkv + (size_t)t * 3 * C + 2 * C, C * sizeof(float));
             }
         }
