@@ -84,8 +84,22 @@ test: $(addprefix $(BIN)/,$(TESTS)) $(BIN)/train_rlme data/synth/test.jsonl
 	@TRAIN_RLME=$(BIN)/train_rlme bash test/test_cli.sh
 	@if [ "$(QUICK)" != 0 ]; then echo "== test_quick"; TRAIN_RLME=$(BIN)/train_rlme bash test/test_quick.sh; fi
 
+# the C trainer on the bench config and on the default model's size, side by side with
+# PyTorch (same model, same threads) where Debian's python3-torch is installed, and the
+# GEMM core against OpenBLAS where libopenblas-dev is (both dev-only, never required)
+THREADS ?= 2
+SMALL = --layers 4 --heads 4 --channels 128 --vocab 512 --seq 256 --batch 16
 bench: train_rlme
-	./train_rlme bench
+	./train_rlme bench --threads $(THREADS)
+	./train_rlme bench --threads $(THREADS) $(SMALL)
+	@if /usr/bin/python3 -c 'import torch' 2>/dev/null; then \
+	    /usr/bin/python3 dev/bench_torch.py --threads $(THREADS) --compare ./train_rlme; \
+	    /usr/bin/python3 dev/bench_torch.py --threads $(THREADS) $(SMALL) --compare ./train_rlme; \
+	else echo "(python3-torch not installed: no PyTorch comparison)"; fi
+	@if [ -f /usr/include/x86_64-linux-gnu/cblas.h ] || [ -f /usr/include/cblas.h ]; then \
+	    mkdir -p build && $(CC) -O3 -march=native -fopenmp -o build/bench_matmul dev/bench_matmul.c -lopenblas -lm && \
+	    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./build/bench_matmul 1 $(THREADS); \
+	else echo "(libopenblas-dev not installed: no OpenBLAS comparison)"; fi
 
 clean:
 	rm -rf train_rlme tokenizer data/synth_gen test/bin

@@ -443,7 +443,7 @@ static char *tokenizer_corpus(const Problems *train, int n_docs, uint64_t seed, 
 
 // Fills B rows of T+1 tokens from a stream of documents; a document that does not
 // fit the rest of a row moves to the next row (a judgement never loses its
-// question), and the gap is padding that the loss ignores.
+// question), and the gap takes drill lines, then padding that the loss ignores.
 typedef struct {
     Doc doc, filler;
     size_t doc_pos;   // next token of doc to place (doc.ids.n when exhausted)
