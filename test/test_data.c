@@ -22,7 +22,7 @@ skipped when neither holds the files. Temporary files go to /tmp/rlme_test_data.
 // Reporting: CHECK records a failure (printing the first few of a group); a group
 // ends with one PASS or FAIL line.
 
-static int group_fails = 0, total_fails = 0;
+static int group_fails = 0, total_fails = 0, groups_passed = 0, groups_failed = 0;
 
 #define CHECK(cond, ...) do {                                                      \
         if (!(cond)) {                                                             \
@@ -34,6 +34,7 @@ static int group_fails = 0, total_fails = 0;
 static void group_end(const char *name, const char *detail) {
     printf("%s %s%s%s\n", group_fails ? "FAIL" : "PASS", name, detail[0] ? ": " : "", detail);
     total_fails += group_fails;
+    if (group_fails) groups_failed++; else groups_passed++;
     group_fails = 0;
 }
 
@@ -86,7 +87,7 @@ static void test_real_gsm8k(void) {
     }
     char detail[256] = "";
     for (int s = 0; s < 2; s++) {
-        GSMExample *ex; int n; char err[512];
+        GSMExample *ex; int n; char err[2048];
         double t0 = now();
         int rc = gsm8k_load(path[s], &ex, &n, err, sizeof(err));
         double dt = now() - t0;
@@ -122,7 +123,7 @@ static void test_json_valid(void) {
         " \"question\": \"q\", \"meta\": {\"question\": 5}, \"answer\": \"#### -3\", \"program\": \"p\"}  \n";
     const char *path = tmp_path("valid.jsonl");
     write_file(path, text, strlen(text));
-    GSMExample *ex; int n; char err[512];
+    GSMExample *ex; int n; char err[2048];
     int rc = gsm8k_load(path, &ex, &n, err, sizeof(err));
     CHECK(rc == 0, "%s", err);
     if (rc == 0) {
@@ -206,7 +207,7 @@ static void test_json_errors(void) {
     const char *path = tmp_path("bad.jsonl");
     for (int i = 0; i < ncases; i++) {
         write_file(path, cases[i].text, strlen(cases[i].text));
-        GSMExample *ex = (GSMExample *)1; int n = 99; char err[512] = "";
+        GSMExample *ex = (GSMExample *)1; int n = 99; char err[2048] = "";
         int rc = gsm8k_load(path, &ex, &n, err, sizeof(err));
         CHECK(rc == -1 && ex == NULL && n == 0, "case %d: rc %d, want an error", i, rc);
         CHECK(strncmp(err, path, strlen(path)) == 0 && err[strlen(path)] == ':', "case %d: '%s' does not name the file", i, err);
@@ -220,7 +221,7 @@ static void test_json_errors(void) {
     size_t len = (size_t)sprintf(s, "{\"x\": ");
     memset(s + len, '[', deep); len += deep;
     write_file(path, s, len);
-    GSMExample *ex; int n; char err[512] = "";
+    GSMExample *ex; int n; char err[2048] = "";
     CHECK(gsm8k_load(path, &ex, &n, err, sizeof(err)) == -1 && strstr(err, "nesting deeper"), "deep nesting: '%s'", err);
     free(s);
     CHECK(gsm8k_load(tmp_path("does-not-exist.jsonl"), &ex, &n, err, sizeof(err)) == -1
@@ -348,7 +349,7 @@ static void test_generator_splits(void) {
     mkdir(dir, 0777);
     SynthConfig cfg;
     synth_default_config(&cfg);
-    char err[512];
+    char err[2048];
     double t0 = now();
     int rc = synth_write_splits(dir, 1337, 50000, 4000, 1000, &cfg, err, sizeof(err));
     double dt = now() - t0;
@@ -449,7 +450,7 @@ static void test_generator_api(void) {
     uint64_t seeds[3] = {7, 7, 8};
     SynthConfig cfg;
     synth_default_config(&cfg);
-    char err[512], path[3][600];
+    char err[2048], path[3][600];
     for (int d = 0; d < 3; d++) {
         mkdir(dirs[d], 0777);
         CHECK(synth_write_splits(dirs[d], seeds[d], 3000, 300, 100, &cfg, err, sizeof(err)) == 0, "%s", err);
@@ -543,6 +544,6 @@ int main(void) {
     const char *files[] = {"valid.jsonl", "big.jsonl", "bad.jsonl"};
     for (int i = 0; i < 3; i++) remove(tmp_path(files[i]));
     rmdir(tmpdir);
-    printf("%s\n", total_fails ? "test_data: FAILED" : "test_data: all passed");
+    printf("%d passed, %d failed\n", groups_passed, groups_failed);
     return total_fails ? 1 : 0;
 }
