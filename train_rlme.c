@@ -871,7 +871,7 @@ static const char *RL_HELP =
 
 static void rl_defaults(RLArgs *a) {
     memset(a, 0, sizeof(*a));
-    a->data_dir = DEFAULT_DATA; a->reward = NULL;
+    a->data_dir = DEFAULT_DATA;
     a->steps = 100; a->prompts = 16; a->group = 8; a->updates = 2; a->max_new = 128;
     a->eval_every = 20; a->eval_n = 500; a->seed = 1; a->micro_batch = 32;
     a->lr = 5e-5f; a->eps_low = 1e9f; a->eps_high = 5.0f; a->kl_beta = -1.0f; a->clip_norm = 1.0f;
@@ -1097,7 +1097,8 @@ typedef struct { double kl, entropy, clip_frac; float grad_norm; } UpdateStats;
 
 // One optimizer step over the whole rollout batch: micro-batches accumulate the
 // gradient of the CISPO objective (through cispo_weight's c_t), then clip + AdamW.
-static void cispo_update(const RLArgs *a, GPT *policy, const Batch *bt, AdamWConfig opt, UpdateStats *st) {
+// The policy's entropy is measured when asked (the first pass: the rollout policy).
+static void cispo_update(const RLArgs *a, GPT *policy, const Batch *bt, AdamWConfig opt, int want_entropy, UpdateStats *st) {
     const Rollout *r = &bt->r;
     int MB = a->micro_batch, maxT = policy->config.max_seq_len, V = policy->config.vocab_size, Vp = policy->config.padded_vocab_size;
     long n_tok = 0, n_clipped = 0;
@@ -1123,7 +1124,7 @@ static void cispo_update(const RLArgs *a, GPT *policy, const Batch *bt, AdamWCon
                                           a->eps_high, a->kl_beta, (float)n_tok, &c[pos], &k3);
                 kl += k3;
                 const float *p = policy->acts.probs + pos * Vp;
-                for (int v = 0; v < V; v++) if (p[v] > 0.0f) entropy -= p[v] * logf(p[v]);
+                if (want_entropy) for (int v = 0; v < V; v++) if (p[v] > 0.0f) entropy -= p[v] * logf(p[v]);
             }
         }
         gpt_backward(policy, c);
@@ -1301,8 +1302,7 @@ static void run_rl(RLArgs *a, RLResult *res) {
         completion_logp(&ref, r, bt.order, a->micro_batch, bt.ref_logp);
         UpdateStats st = {0}, first = {0}; // entropy and KL at the rollout policy; clipping after it moved
         for (int u = 0; u < a->updates; u++) {
-            opt.lr = a->lr;
-            cispo_update(a, &policy, &bt, opt, &st);
+            cispo_update(a, &policy, &bt, opt, u == 0, &st);
             if (u == 0) first = st;
         }
         double t3 = now_seconds();
