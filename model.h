@@ -123,7 +123,7 @@ static inline int num_threads(void) {
 }
 
 // ----------------------------------------------------------------------------
-// SIMD matmul core (developed in dev/matmul_core.h, spliced by dev/splice_matmul.py)
+// SIMD matmul core (benchmarked against OpenBLAS by dev/bench_matmul.c)
 //
 //
 // Self-contained (C11, libc + optional OpenMP). Row-major fp32 everywhere,

@@ -504,14 +504,34 @@ static void progress(const char *what, int done, int total, double t_start, cons
 // interrupted run leaves the last complete log rather than a torn one.
 typedef struct { char *path; char *text; size_t len, cap; } CsvLog;
 
-static void csv_open(CsvLog *log, const char *path, const char *header) {
-    log->path = strdup(path);
-    log->cap = 1 << 16; log->len = 0;
+// mkdir -p of the directory part of path
+static void dirname_mkdir(const char *path) {
+    char dir[1024], cmd[1100];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash) return;
+    *slash = '\0';
+    snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", dir);
+    if (system(cmd) != 0) die("%s: cannot create the directory", dir);
+}
+
+// Opens a log at `path`, or when that is NULL beside the checkpoint `out` (its
+// extension replaced by .csv); creates the directories of both.
+static void csv_open(CsvLog *log, const char *path, const char *out, const char *header) {
+    char buf[1024];
+    snprintf(buf, sizeof(buf), "%s", path ? path : out);
+    if (!path) {
+        char *dot = strrchr(buf, '.');
+        if (dot && !strchr(dot, '/')) *dot = '\0';
+        strncat(buf, ".csv", sizeof(buf) - strlen(buf) - 1);
+    }
+    dirname_mkdir(out);
+    dirname_mkdir(buf);
+    log->path = strdup(buf);
+    log->len = strlen(header);
+    log->cap = log->len + (1 << 16);
     log->text = malloc(log->cap);
-    log->text[0] = '\0';
-    size_t n = strlen(header);
-    memcpy(log->text, header, n + 1);
-    log->len = n;
+    memcpy(log->text, header, log->len + 1);
 }
 
 static void csv_row(CsvLog *log, const char *row) {
@@ -687,15 +707,6 @@ static float lr_schedule(int s, int steps, int warmup, float lr, float min_frac)
     return lr * (min_frac + (1.0f - min_frac) * 0.5f * (1.0f + cosf(3.14159265f * progress)));
 }
 
-static void dirname_mkdir(const char *path) {
-    char dir[1024], cmd[1100];
-    snprintf(dir, sizeof(dir), "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash) return;
-    *slash = '\0';
-    snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", dir);
-    if (system(cmd) != 0) die("%s: cannot create the directory", dir);
-}
 
 static void run_pretrain(const PretrainArgs *a) {
     set_threads(a->threads);
@@ -739,13 +750,8 @@ static void run_pretrain(const PretrainArgs *a) {
     int *rows = malloc((size_t)B * (T + 1) * sizeof(int)), *counted = malloc((size_t)B * (T + 1) * sizeof(int));
     int *inputs = malloc((size_t)B * T * sizeof(int)), *targets = malloc((size_t)B * T * sizeof(int));
     float *c = malloc((size_t)B * T * sizeof(float));
-    char log_path[1024];
-    snprintf(log_path, sizeof(log_path), "%s", a->log_path ? a->log_path : a->out);
-    if (!a->log_path) { char *dot = strrchr(log_path, '.'); if (dot && !strchr(dot, '/')) *dot = '\0'; strncat(log_path, ".csv", sizeof(log_path) - strlen(log_path) - 1); }
-    dirname_mkdir(a->out);
-    dirname_mkdir(log_path);
     CsvLog log;
-    csv_open(&log, log_path, "step,loss,lr,grad_norm,tokens,tok_per_s,test_acc\n");
+    csv_open(&log, a->log_path, a->out, "step,loss,lr,grad_norm,tokens,tok_per_s,test_acc\n");
     AdamWConfig opt = {.lr = a->lr, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f, .weight_decay = a->weight_decay};
     double t_start = now_seconds(), train_time = 0.0;
     long tokens_seen = 0;
@@ -795,7 +801,7 @@ static void run_pretrain(const PretrainArgs *a) {
         progress("pretrain", step + 1, a->steps, t_start, extra);
     }
     save_checkpoint_or_die(&model, &tc, a->out);
-    fprintf(stderr, "wrote %s and %s (%.1f min)\n", a->out, log_path, (now_seconds() - t_start) / 60);
+    fprintf(stderr, "wrote %s and %s (%.1f min)\n", a->out, log.path, (now_seconds() - t_start) / 60);
     csv_close(&log);
     kvcache_free(&kv);
     free(rows); free(counted); free(inputs); free(targets); free(c); free(ds.order);
@@ -1241,13 +1247,8 @@ static void run_rl(RLArgs *a, RLResult *res) {
     int *order = malloc(rl.n * sizeof(int)), next_prompt = rl.n;
     for (int i = 0; i < rl.n; i++) order[i] = i;
 
-    char log_path[1024];
-    snprintf(log_path, sizeof(log_path), "%s", a->log_path ? a->log_path : a->out);
-    if (!a->log_path) { char *dot = strrchr(log_path, '.'); if (dot && !strchr(dot, '/')) *dot = '\0'; strncat(log_path, ".csv", sizeof(log_path) - strlen(log_path) - 1); }
-    dirname_mkdir(a->out);
-    dirname_mkdir(log_path);
     CsvLog log;
-    csv_open(&log, log_path, "step,reward_mean,reward_std,frac_reward_zero_std,completion_len_mean,completion_clipped_ratio,"
+    csv_open(&log, a->log_path, a->out, "step,reward_mean,reward_std,frac_reward_zero_std,completion_len_mean,completion_clipped_ratio,"
                              "entropy,cispo_clip_frac,kl,grad_norm,sec_rollout,sec_reward,sec_update,sample_acc,test_acc,"
                              "auroc,auroc_within,reward_gap\n");
     AdamWConfig opt = {.lr = a->lr, .beta1 = 0.9f, .beta2 = 0.99f, .eps = 1e-8f, .weight_decay = a->weight_decay};
@@ -1345,7 +1346,7 @@ static void run_rl(RLArgs *a, RLResult *res) {
     }
     save_checkpoint_or_die(&policy, &tc, a->out);
     res->seconds = now_seconds() - t_start;
-    fprintf(stderr, "wrote %s and %s (%.1f min)\n", a->out, log_path, res->seconds / 60);
+    fprintf(stderr, "wrote %s and %s (%.1f min)\n", a->out, log.path, res->seconds / 60);
     csv_close(&log);
     kvcache_free(&kv);
     rollout_free(&bt.r);

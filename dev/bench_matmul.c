@@ -1,4 +1,4 @@
-// Benchmark of dev/matmul_core.h against OpenBLAS sgemm at the model's shapes.
+// Benchmark of the GEMM core of model.h against OpenBLAS sgemm at the model's shapes (make bench).
 //   cc -O3 -march=native -fopenmp dev/bench_matmul.c -lopenblas -lm -o bench_matmul
 //   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./bench_matmul [threads...]   (default: 1 2)
 // For each shape and product: median GFLOP/s over several timed reps after a warmup,
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "matmul_core.h"
+#include "../model.h" // the GEMM core lives in model.h
 
 #ifndef PEAK_GFLOPS_PER_CORE
 #define PEAK_GFLOPS_PER_CORE 78.4  // Zen 3 @ 2.45 GHz: 2 FMA pipes x 8 floats x 2 flops

@@ -1,4 +1,6 @@
-// Correctness test for dev/matmul_core.h against a double-precision reference.
+// Correctness test for the GEMM core of model.h against a double-precision reference,
+// thorough on edge shapes; make test covers the core too (test_model.c). Useful on
+// other targets, e.g. aarch64 NEON under qemu:  aarch64-linux-gnu-gcc -O2 -static ... && qemu-aarch64 ./a.out
 //   cc -O2 -march=native -fopenmp dev/test_matmul_core.c -lm && ./a.out
 //   cc -O1 -g -march=native -fsanitize=address,undefined dev/test_matmul_core.c -lm && ./a.out
 // Error measure: |ours - ref| / (sum_k |a_k b_k| + |bias| + |initial value|), i.e. relative
@@ -6,7 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "matmul_core.h"
+#include "../model.h" // the GEMM core lives in model.h
 
 static unsigned long long rng_state = 88172645463325252ULL;
 static float frand(void) {  // uniform in [-1, 1)
