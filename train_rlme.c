@@ -283,7 +283,9 @@ static void ensure_synth_data(const char *dir) {
 // Solutions use each event's habit with its probability (data/synth.c), so the base
 // generates the habits while it learns to judge them: the generator–verifier gap.
 
-typedef struct { TokIds ids; int *count; size_t cap; } Doc; // count[i]: ids[i] is a loss target
+// count[i]: 0 = context only, 1 = a loss target, LOSS_VERDICT = a judgement's verdict
+typedef struct { TokIds ids; int *count; size_t cap; } Doc;
+#define LOSS_VERDICT 2
 
 static void doc_add(Doc *d, TextCodec *tc, const char *text, int counts) {
     size_t before = d->ids.n;
@@ -416,7 +418,7 @@ static void make_document(Doc *d, TextCodec *tc, const Problems *train, int idx,
     encode_meta_suffix(tc, mq, &suffix);
     for (size_t i = 0; i < suffix.n; i++) doc_add_token(d, suffix.ids[i], 0);
     tok_ids_free(&suffix);
-    doc_add_token(d, verdict ? tc->yes : tc->no, 1);
+    doc_add_token(d, verdict ? tc->yes : tc->no, LOSS_VERDICT);
     doc_add_token(d, tc->eot, 0);
 }
 
@@ -627,13 +629,85 @@ static float greedy_accuracy(GPT *model, TextCodec *tc, KVCache *kv, const Probl
     return (float)greedy_correct(model, tc, kv, P, n, max_new, NULL) / (n < P->n ? n : P->n);
 }
 
+// AUROC of scores against binary labels (ties count half); NAN if one class is empty
+static double auroc(const float *score, const int *label, int n) {
+    double pairs = 0.0, wins = 0.0;
+    for (int i = 0; i < n; i++) if (label[i]) for (int j = 0; j < n; j++) if (!label[j]) {
+        pairs += 1.0;
+        wins += score[i] > score[j] ? 1.0 : score[i] == score[j] ? 0.5 : 0.0;
+    }
+    return pairs > 0 ? wins / pairs : NAN;
+}
+
+// How well a model judges, on generator-labelled candidates for the first n problems
+// of a split with programs: p(Yes) to "Is the answer correct?" for each problem's
+// correct solution, a habit rendering (every habit event using its habit) and a
+// one-slip rendering. Returns the AUROC of correct vs habit and of correct vs slip.
+// A diagnostic for the log; never a training signal.
+static void judge_auroc(GPT *model, TextCodec *tc, const Problems *P, int n, double *auc_habit, double *auc_slip) {
+    if (n > P->n) n = P->n;
+    int MB = 32, maxT = model->config.max_seq_len, kinds = 3;
+    float *score = malloc((size_t)n * kinds * sizeof(float));
+    int *label = malloc((size_t)n * kinds * sizeof(int)), *valid = malloc((size_t)n * kinds * sizeof(int));
+    int *tokens = malloc((size_t)MB * maxT * sizeof(int)), *end = malloc(MB * sizeof(int));
+    TokIds suffix = {0};
+    encode_meta_suffix(tc, META_CORRECT, &suffix);
+    uint64_t rng = 12345;
+    char text[2048];
+    int m = 0, T = 0, idx[32];
+    TokIds seq = {0};
+    for (int c = 0; c < n * kinds; c++) {
+        const SynthProblem *p = &P->program[c / kinds];
+        int kind = c % kinds, len = -1;
+        if (kind == 0) len = synth_solution(p, 0, text, sizeof(text));
+        else if (kind == 1 && synth_habit_events(p)) len = synth_solution(p, synth_habit_events(p), text, sizeof(text));
+        else if (kind == 2) len = synth_random_slip(&rng, p, 0, text, sizeof(text));
+        valid[c] = len >= 0;
+        label[c] = kind == 0;
+        if (valid[c]) {
+            seq.n = 0;
+            encode_prompt(tc, P->question[c / kinds], &seq);
+            encode_append(tc, text, &seq);
+            for (size_t i = 0; i < suffix.n; i++) tok_ids_push(&seq, suffix.ids[i]);
+            if ((int)seq.n > maxT) valid[c] = 0;
+        }
+        if (valid[c]) { // place it in the micro-batch, rows of maxT, the end remembered
+            memcpy(tokens + (size_t)m * maxT, seq.ids, seq.n * sizeof(int));
+            for (int t = (int)seq.n; t < maxT; t++) tokens[(size_t)m * maxT + t] = tc->eot;
+            end[m] = (int)seq.n - 1;
+            if ((int)seq.n > T) T = (int)seq.n;
+            idx[m++] = c;
+        }
+        if (m == MB || (c == n * kinds - 1 && m > 0)) { // score the micro-batch (rows cut to T)
+            for (int b = 1; b < m; b++) memmove(tokens + (size_t)b * T, tokens + (size_t)b * maxT, T * sizeof(int));
+            gpt_forward(model, tokens, NULL, m, T);
+            for (int b = 0; b < m; b++) {
+                const float *pr = model->acts.probs + ((size_t)b * T + end[b]) * model->config.padded_vocab_size;
+                score[idx[b]] = pr[tc->yes] / (pr[tc->yes] + pr[tc->no] + 1e-30f);
+            }
+            m = 0; T = 0;
+        }
+    }
+    // AUROC of correct (kind 0) against each wrong kind, over valid candidates
+    for (int kind = 1; kind <= 2; kind++) {
+        float *s2 = malloc((size_t)n * 2 * sizeof(float));
+        int *l2 = malloc((size_t)n * 2 * sizeof(int)), k2 = 0;
+        for (int c = 0; c < n * kinds; c++)
+            if (valid[c] && (c % kinds == 0 || c % kinds == kind)) { s2[k2] = score[c]; l2[k2++] = label[c]; }
+        *(kind == 1 ? auc_habit : auc_slip) = auroc(s2, l2, k2);
+        free(s2); free(l2);
+    }
+    tok_ids_free(&suffix); tok_ids_free(&seq);
+    free(score); free(label); free(valid); free(tokens); free(end);
+}
+
 // ----------------------------------------------------------------------------
 // pretrain: the base model (it must learn both to solve and to judge)
 
 typedef struct {
     const char *data_dir, *out, *log_path;
     int steps, batch, seq, layers, heads, channels, vocab;
-    float lr, min_lr_frac, weight_decay;
+    float lr, min_lr_frac, weight_decay, verdict_weight;
     int warmup, eval_every, eval_n, max_new, seed, threads;
     DocMix mix;
 } PretrainArgs;
@@ -650,20 +724,21 @@ static const char *PRETRAIN_HELP =
     "  --batch B --seq T  rows per step and tokens per row (default 16 x 256)\n"
     "  --layers L --heads H --channels C  (default 4 x 4 x 128)\n"
     "  --vocab N          BPE vocabulary size, digits kept single (default 512)\n"
-    "  --lr LR            peak learning rate (default 2e-3), warmup then cosine to\n"
+    "  --lr LR            peak learning rate (default 6e-3), warmup then cosine to\n"
     "  --min-lr-frac F    this fraction of the peak (default 0.1)\n"
     "  --warmup N         warmup steps (default 100)\n"
     "  --wd W             AdamW weight decay on matrices (default 0.1)\n"
     "  --drill F --meta F fractions of drill and meta-evaluation documents (default 0.25, 0.41)\n"
-    "  --eval-every N     greedy test accuracy every N steps (default 250)\n"
+    "  --verdict-weight W loss weight of a verdict token relative to a solution token (default 20)\n"
+    "  --eval-every N     greedy test accuracy every N steps (default 500)\n"
     "  --eval-n N         test problems per evaluation (default 500)\n"
     "  --seed S           (default 1)\n"
     "  --threads N        OpenMP threads (default: all)\n";
 
 static void pretrain_defaults(PretrainArgs *a) {
     *a = (PretrainArgs){.data_dir = DEFAULT_DATA, .out = "out/base.bin", .steps = 2500, .batch = 16, .seq = 256,
-                        .layers = 4, .heads = 4, .channels = 128, .vocab = 512, .lr = 2e-3f, .min_lr_frac = 0.1f,
-                        .weight_decay = 0.1f, .warmup = 100, .eval_every = 250, .eval_n = 500, .max_new = 128, .seed = 1,
+                        .layers = 4, .heads = 4, .channels = 128, .vocab = 512, .lr = 6e-3f, .min_lr_frac = 0.1f,
+                        .weight_decay = 0.1f, .verdict_weight = 20.0f, .warmup = 100, .eval_every = 500, .eval_n = 500, .max_new = 128, .seed = 1,
                         // 25% drill; the rest splits 1 : 1.22 between solutions and judgements
                         .mix = {.drill = 0.25f, .solution = 0.75f / 2.22f, .meta = 0.75f * 1.22f / 2.22f,
                                 .meta_logic = 0.25f, .meta_concise = 0.15f}};
@@ -689,6 +764,7 @@ static void parse_pretrain_args(PretrainArgs *a, int argc, char **argv, int firs
         else if (!strcmp(f, "--wd")) a->weight_decay = parse_float(f, flag_value(argc, argv, &i), 0, 10);
         else if (!strcmp(f, "--drill")) a->mix.drill = parse_float(f, flag_value(argc, argv, &i), 0, 1);
         else if (!strcmp(f, "--meta")) a->mix.meta = parse_float(f, flag_value(argc, argv, &i), 0, 1);
+        else if (!strcmp(f, "--verdict-weight")) a->verdict_weight = parse_float(f, flag_value(argc, argv, &i), 0, 1e4);
         else if (!strcmp(f, "--eval-every")) a->eval_every = (int)parse_long(f, flag_value(argc, argv, &i), 1, 10000000);
         else if (!strcmp(f, "--eval-n")) a->eval_n = (int)parse_long(f, flag_value(argc, argv, &i), 1, 1000000);
         else if (!strcmp(f, "--seed")) a->seed = (int)parse_long(f, flag_value(argc, argv, &i), 0, 0x7fffffff);
@@ -716,7 +792,7 @@ static void run_pretrain(const PretrainArgs *a) {
     snprintf(path, sizeof(path), "%s/train.jsonl", a->data_dir);
     load_problems_or_die(&train, path, 1);
     snprintf(path, sizeof(path), "%s/test.jsonl", a->data_dir);
-    load_problems_or_die(&test, path, 0);
+    load_problems_or_die(&test, path, 1);
 
     // 1. tokenizer: byte-level BPE on rendered documents, every digit its own token
     double t0 = now_seconds();
@@ -751,20 +827,22 @@ static void run_pretrain(const PretrainArgs *a) {
     int *inputs = malloc((size_t)B * T * sizeof(int)), *targets = malloc((size_t)B * T * sizeof(int));
     float *c = malloc((size_t)B * T * sizeof(float));
     CsvLog log;
-    csv_open(&log, a->log_path, a->out, "step,loss,lr,grad_norm,tokens,tok_per_s,test_acc\n");
+    csv_open(&log, a->log_path, a->out, "step,loss,lr,grad_norm,tokens,tok_per_s,test_acc,judge_auroc_habit,judge_auroc_slip\n");
     AdamWConfig opt = {.lr = a->lr, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f, .weight_decay = a->weight_decay};
     double t_start = now_seconds(), train_time = 0.0;
     long tokens_seen = 0;
     float last_acc = -1.0f;
     for (int step = 0; step <= a->steps; step++) {
-        char row[256], extra[160], acc[16] = "";
+        char row[256], extra[160], acc[64] = ",,";
         if (step % a->eval_every == 0 || step == a->steps) {
             char *sample = NULL;
             int n_eval = a->eval_n < test.n ? a->eval_n : test.n;
             last_acc = (float)greedy_correct(&model, &tc, &kv, &test, n_eval, a->max_new, &sample) / n_eval;
-            snprintf(acc, sizeof(acc), "%.4f", last_acc);
-            fprintf(stderr, "\nstep %d: greedy test accuracy %.1f%% (%d problems); for example:\n%s\n%s\n", step,
-                    100 * last_acc, n_eval, test.question[0], sample);
+            double auc_habit, auc_slip;
+            judge_auroc(&model, &tc, &test, n_eval, &auc_habit, &auc_slip);
+            snprintf(acc, sizeof(acc), "%.4f,%.4f,%.4f", last_acc, auc_habit, auc_slip);
+            fprintf(stderr, "\nstep %d: greedy test accuracy %.1f%% (%d problems); as a judge, AUROC correct vs habit %.3f,"
+                    " vs slip %.3f; for example:\n%s\n%s\n", step, 100 * last_acc, n_eval, auc_habit, auc_slip, test.question[0], sample);
             free(sample);
             save_checkpoint_or_die(&model, &tc, a->out); // the latest model is always on disk
             if (step == a->steps) {
@@ -775,15 +853,18 @@ static void run_pretrain(const PretrainArgs *a) {
         }
         double ts = now_seconds();
         fill_batch(&ds, &tc, &train, a->mix, B, T, rows, counted);
-        int n_counted = 0;
+        // the one objective with c_t = w_t / sum(w) on the tokens that count: w = 1,
+        // or --verdict-weight for a judgement (one token per document, against about
+        // fifty for a solution: unweighted, judging is a whisper in the gradient)
+        double w_sum = 0.0;
         for (int b = 0; b < B; b++) for (int t = 0; t < T; t++) {
+            int k = counted[b * (T + 1) + t + 1];
             inputs[b * T + t] = rows[b * (T + 1) + t];
             targets[b * T + t] = rows[b * (T + 1) + t + 1];
-            n_counted += counted[b * (T + 1) + t + 1];
+            c[b * T + t] = k == LOSS_VERDICT ? a->verdict_weight : (float)k;
+            w_sum += c[b * T + t];
         }
-        // the one objective with c_t = 1/N on the tokens that count
-        for (int b = 0; b < B; b++) for (int t = 0; t < T; t++)
-            c[b * T + t] = counted[b * (T + 1) + t + 1] ? 1.0f / n_counted : 0.0f;
+        for (int i = 0; i < B * T; i++) c[i] = (float)(c[i] / w_sum);
         gpt_forward(&model, inputs, targets, B, T);
         float loss = (float)gpt_weighted_loss(&model, c);
         if (!isfinite(loss)) die("non-finite loss at step %d: lower --lr", step);
@@ -847,7 +928,7 @@ static const char *RL_HELP =
     "  --out CKPT         final policy (default out/<reward>.bin)\n"
     "  --log CSV          one row per step (default: --out with .csv)\n"
     "  --data DIR         splits: rl.jsonl for prompts, test.jsonl for evaluation (default data/synth)\n"
-    "  --steps N          RL steps (default 100)\n"
+    "  --steps N          RL steps (default 40)\n"
     "  --prompts P        prompts per step (default 16)\n"
     "  --group G          completions per prompt (default 8)\n"
     "  --max-new N        completion tokens at most (default 128)\n"
@@ -869,7 +950,7 @@ static const char *RL_HELP =
     "                     repeat for an ensemble, W its weight (default 1)\n"
     "  --meta \"Q\"[=W]     meta-question and weight, repeatable (default \"" META_CORRECT "\"=1)\n"
     "  --raw-prob         reward log P(Yes) instead of log P(Yes)/(P(Yes)+P(No))\n"
-    "  --eval-every E     greedy test accuracy every E steps (default 20)\n"
+    "  --eval-every E     greedy test accuracy every E steps (default 10)\n"
     "  --eval-n N         test problems per evaluation (default 500)\n"
     "  --micro-batch M    sequences per forward/backward (default 32; memory only)\n"
     "  --seed S           (default 1)\n"
@@ -878,8 +959,8 @@ static const char *RL_HELP =
 static void rl_defaults(RLArgs *a) {
     memset(a, 0, sizeof(*a));
     a->data_dir = DEFAULT_DATA;
-    a->steps = 100; a->prompts = 16; a->group = 8; a->updates = 2; a->max_new = 128;
-    a->eval_every = 20; a->eval_n = 500; a->seed = 1; a->micro_batch = 32;
+    a->steps = 40; a->prompts = 16; a->group = 8; a->updates = 2; a->max_new = 128;
+    a->eval_every = 10; a->eval_n = 500; a->seed = 1; a->micro_batch = 32;
     a->lr = 5e-5f; a->eps_low = 1e9f; a->eps_high = 5.0f; a->kl_beta = -1.0f; a->clip_norm = 1.0f;
     a->temperature = 1.0f;
 }
@@ -1145,15 +1226,6 @@ static void cispo_update(const RLArgs *a, GPT *policy, const Batch *bt, AdamWCon
 
 // ---- diagnostics (labels read for the log only) -------------------------------
 
-// AUROC of scores against binary labels (ties count half); NAN if one class is empty
-static double auroc(const float *score, const int *label, int n) {
-    double pairs = 0.0, wins = 0.0;
-    for (int i = 0; i < n; i++) if (label[i]) for (int j = 0; j < n; j++) if (!label[j]) {
-        pairs += 1.0;
-        wins += score[i] > score[j] ? 1.0 : score[i] == score[j] ? 0.5 : 0.0;
-    }
-    return pairs > 0 ? wins / pairs : NAN;
-}
 
 typedef struct { double acc, auroc, auroc_within, reward_gap; } Diagnostics;
 
