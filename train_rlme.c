@@ -1567,7 +1567,6 @@ static void svg_panel(FILE *f, double x0, double y0, double w, double h, const c
             fprintf(f, "%.1f,%.1f ", SX(s), SY(v));
         }
         fprintf(f, "'/>\n");
-        fprintf(f, "<text x='%.1f' y='%.1f' font-size='11' fill='%s'>%s</text>\n", x0 + w - 80, y0 + 16 + 14 * c, curves[c].color, curves[c].name);
     }
     #undef SX
     #undef SY
@@ -1581,7 +1580,10 @@ static void write_curves_svg(const char *path, const Curve *curves, int n_curves
     if (!f) die("%s: cannot create: %s", tmp, strerror(errno));
     fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='1080' height='330' font-family='sans-serif'>\n"
                "<rect width='100%%' height='100%%' fill='white'/>\n");
-    fprintf(f, "<text x='540' y='22' font-size='15' text-anchor='middle'>%s</text>\n", subtitle);
+    fprintf(f, "<text x='540' y='18' font-size='15' text-anchor='middle'>%s</text>\n", subtitle);
+    for (int c = 0; c < n_curves; c++) // one legend for the three panels
+        fprintf(f, "<line x1='%d' y1='31' x2='%d' y2='31' stroke='%s' stroke-width='3'/><text x='%d' y='35' font-size='12'>%s</text>\n",
+                380 + 170 * c, 400 + 170 * c, curves[c].color, 405 + 170 * c, curves[c].name);
     svg_panel(f, 70, 60, 280, 220, "greedy test accuracy (%)", "accuracy %", curves, n_curves, 0, base_acc);
     // the reward panel compares runs of one reward kind only: RLME's log p and RLVR's 0/1 differ in scale
     svg_panel(f, 420, 60, 280, 220, "mean reward (own scale per run)", "reward", curves, n_curves, 1, -1);
