@@ -729,7 +729,7 @@ static const char *PRETRAIN_HELP =
     "  --warmup N         warmup steps (default 100)\n"
     "  --wd W             AdamW weight decay on matrices (default 0.1)\n"
     "  --drill F --meta F fractions of drill and meta-evaluation documents (default 0.25, 0.41)\n"
-    "  --verdict-weight W loss weight of a verdict token relative to a solution token (default 20)\n"
+    "  --verdict-weight W loss weight of a verdict token relative to a solution token (default 5)\n"
     "  --eval-every N     greedy test accuracy every N steps (default 500)\n"
     "  --eval-n N         test problems per evaluation (default 500)\n"
     "  --seed S           (default 1)\n"
@@ -738,7 +738,7 @@ static const char *PRETRAIN_HELP =
 static void pretrain_defaults(PretrainArgs *a) {
     *a = (PretrainArgs){.data_dir = DEFAULT_DATA, .out = "out/base.bin", .steps = 2500, .batch = 16, .seq = 256,
                         .layers = 4, .heads = 4, .channels = 128, .vocab = 512, .lr = 6e-3f, .min_lr_frac = 0.1f,
-                        .weight_decay = 0.1f, .verdict_weight = 20.0f, .warmup = 100, .eval_every = 500, .eval_n = 500, .max_new = 128, .seed = 1,
+                        .weight_decay = 0.1f, .verdict_weight = 5.0f, .warmup = 100, .eval_every = 500, .eval_n = 500, .max_new = 128, .seed = 1,
                         // 25% drill; the rest splits 1 : 1.22 between solutions and judgements
                         .mix = {.drill = 0.25f, .solution = 0.75f / 2.22f, .meta = 0.75f * 1.22f / 2.22f,
                                 .meta_logic = 0.25f, .meta_concise = 0.15f}};
