@@ -1640,8 +1640,8 @@ static int cmd_default(int argc, char **argv) {
         a.kl_beta = k == 0 ? 0.3f : 0.0f;
         a.ev[a.n_eval++] = (Evaluator){.path = strdup("frozen-self"), .weight = 1.0f};
         a.meta[a.n_meta++] = (MetaQuestion){.question = strdup(META_CORRECT), .weight = 1.0f};
-        // toy size: a larger lr so that a dozen steps visibly move the reward
-        if (quick) { a.steps = 16; a.prompts = 8; a.group = 4; a.eval_every = 8; a.eval_n = 100; a.max_new = 96; a.lr = 5e-4f; }
+        // toy size: a large lr and no KL, so that a dozen steps visibly move the reward
+        if (quick) { a.steps = 16; a.prompts = 8; a.group = 4; a.eval_every = 8; a.eval_n = 100; a.max_new = 96; a.lr = 3e-3f; a.kl_beta = 0.0f; }
         snprintf(out, sizeof(out), "%s/%s.bin", dir, rewards[k]);
         snprintf(log_path, sizeof(log_path), "%s/%s.csv", dir, rewards[k]);
         a.out = out; a.log_path = log_path;
@@ -1766,7 +1766,7 @@ static int cmd_sample(int argc, char **argv) {
     if (n < 1) die("the prompt is empty");
     if (n + max_new - 1 > model.config.max_seq_len)
         die("prompt (%d tokens) + --max-new %d exceeds the context of %d", n, max_new, model.config.max_seq_len);
-    int *off = calloc(num, sizeof(int)), *len = malloc(num * sizeof(int)), *out_len = malloc(num * sizeof(int));
+    int *off = calloc(num, sizeof(int)), *len = calloc(num, sizeof(int)), *out_len = calloc(num, sizeof(int));
     int *out = malloc((size_t)num * max_new * sizeof(int));
     float *out_logp = malloc((size_t)num * max_new * sizeof(float));
     for (int i = 0; i < num; i++) len[i] = n; // every sample shares the one prompt
@@ -1871,7 +1871,7 @@ static int cmd_bench(int argc, char **argv) {
 
     // decoding: B sequences with ragged prompts of 1..8 tokens, T/2 new tokens each
     int max_new = T / 2;
-    int *off = malloc(B * sizeof(int)), *len = malloc(B * sizeof(int)), *out_len = malloc(B * sizeof(int));
+    int *off = calloc(B, sizeof(int)), *len = calloc(B, sizeof(int)), *out_len = calloc(B, sizeof(int));
     int *out = malloc((size_t)B * max_new * sizeof(int));
     float *out_logp = malloc((size_t)B * max_new * sizeof(float));
     for (int i = 0; i < B; i++) { off[i] = i * 8; len[i] = 1 + i % 8; }
