@@ -610,7 +610,6 @@ static void matmul_backward(float *dinp, float *dweight, float *dbias, const flo
     if (dbias) {
         // columns split across threads in chunks of 64; rows summed in order
         int nchunks = (N + 63) / 64;
-        (void)nchunks;
         MM_PRAGMA(omp parallel for schedule(static) if ((long)M * N >= (1L << 16) && !omp_in_parallel()))
         for (int c = 0; c < nchunks; c++) {
             int n0 = c * 64, n1 = n0 + 64 < N ? n0 + 64 : N;

@@ -585,6 +585,15 @@ static char *completion_text(const TextCodec *tc, const Rollout *r, int i) {
     return decode_text(tc, ids, n);
 }
 
+// 1 if completion i's final number equals the (canonical) gold number: the one
+// correctness check of evaluation, the RLVR reward and the logged diagnostics
+static int completion_right(const TextCodec *tc, const Rollout *r, int i, const char *gold) {
+    char *text = completion_text(tc, r, i), num[GSM8K_NUM_MAX];
+    int right = gsm8k_extract(text, num, sizeof(num)) && gsm8k_same_answer(num, gold);
+    free(text);
+    return right;
+}
+
 // Generates for all sequences of r (prompts already filled), in chunks of `slots`.
 static void generate_all(GPT *model, KVCache *kv, Rollout *r, SampleConfig sc, uint64_t *rng) {
     for (int s = 0; s < r->n; s += kv->slots) {
@@ -615,12 +624,8 @@ static int greedy_correct(GPT *model, TextCodec *tc, KVCache *kv, const Problems
     uint64_t rng = 1;
     generate_all(model, kv, &r, sc, &rng);
     int correct = 0;
-    for (int i = 0; i < n; i++) {
-        char *text = completion_text(tc, &r, i), num[GSM8K_NUM_MAX];
-        correct += gsm8k_extract(text, num, sizeof(num)) && gsm8k_same_answer(num, P->gold[i]);
-        if (i == 0 && first) *first = text;
-        else free(text);
-    }
+    for (int i = 0; i < n; i++) correct += completion_right(tc, &r, i, P->gold[i]);
+    if (first) *first = completion_text(tc, &r, 0);
     rollout_free(&r);
     return correct;
 }
@@ -1113,11 +1118,7 @@ static void reward_rlme(RLArgs *a, GPT *policy, TextCodec *tc, Batch *bt) {
 
 // RLVR: r = 1 if the completion's final number equals the label, else 0
 static void reward_rlvr(TextCodec *tc, const Problems *rl, Batch *bt) {
-    for (int i = 0; i < bt->r.n; i++) {
-        char *text = completion_text(tc, &bt->r, i), num[GSM8K_NUM_MAX];
-        bt->reward[i] = gsm8k_extract(text, num, sizeof(num)) && gsm8k_same_answer(num, rl->gold[bt->prompt_of[i]]);
-        free(text);
-    }
+    for (int i = 0; i < bt->r.n; i++) bt->reward[i] = completion_right(tc, &bt->r, i, rl->gold[bt->prompt_of[i]]);
 }
 
 // ---- step 3: advantage ------------------------------------------------------
@@ -1236,10 +1237,8 @@ static void diagnose(TextCodec *tc, const Problems *rl, const Batch *bt, int P, 
     int n = bt->r.n, *right = malloc(n * sizeof(int));
     int n_right = 0;
     for (int i = 0; i < n; i++) {
-        char *text = completion_text(tc, &bt->r, i), num[GSM8K_NUM_MAX];
-        right[i] = gsm8k_extract(text, num, sizeof(num)) && gsm8k_same_answer(num, rl->gold[bt->prompt_of[i]]);
+        right[i] = completion_right(tc, &bt->r, i, rl->gold[bt->prompt_of[i]]);
         n_right += right[i];
-        free(text);
     }
     d->acc = (double)n_right / n;
     d->auroc = auroc(bt->p_correct, right, n);
