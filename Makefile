@@ -3,6 +3,7 @@
 #   SANITIZE=1   build with -fsanitize=address,undefined (use with `make test`)
 #   QUICK=0      `make test` without the end-to-end `train_rlme --quick` run
 #   CC=clang     any C11 compiler works; -march=native and OpenMP are used when accepted
+#   `make fuzz`  libFuzzer targets (needs clang and libclang-rt-*-dev), FUZZ_SECONDS each
 
 CC ?= cc
 CFLAGS ?= -O3
@@ -43,7 +44,7 @@ SOURCES = train_rlme.c model.h tokenizer.c data/gsm8k.h data/synth.c
 # real GSM8K for the reader's tests (read in place, never copied into the project)
 GSM8K_DIR ?= ../shared/data/gsm8k
 
-.PHONY: all test bench clean
+.PHONY: all test bench fuzz clean
 all: train_rlme tokenizer data/synth_gen data/synth/test.jsonl
 
 train_rlme: $(SOURCES)
@@ -55,6 +56,10 @@ tokenizer: tokenizer.c
 $(BIN)/train_rlme: $(SOURCES)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ train_rlme.c $(LDLIBS)
+
+$(BIN)/tokenizer: tokenizer.c
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) -o $@ tokenizer.c $(LDLIBS)
 
 data/synth_gen: data/synth.c
 	$(CC) $(CFLAGS) -o $@ data/synth.c $(LDLIBS)
@@ -79,9 +84,11 @@ $(BIN)/test_model: test/test_model.c model.h train_rlme.c
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ test/test_model.c $(LDLIBS)
 
-test: $(addprefix $(BIN)/,$(TESTS)) $(BIN)/train_rlme data/synth/test.jsonl
+test: $(addprefix $(BIN)/,$(TESTS)) $(BIN)/train_rlme $(BIN)/tokenizer data/synth/test.jsonl
 	@set -e; for t in $(TESTS); do echo "== $$t"; TRAIN_RLME=$(BIN)/train_rlme GSM8K_DIR=$(GSM8K_DIR) ./$(BIN)/$$t; done
 	@TRAIN_RLME=$(BIN)/train_rlme bash test/test_cli.sh
+	@echo "== test_bad_inputs"; TRAIN_RLME=$(BIN)/train_rlme TOKENIZER_BIN=$(BIN)/tokenizer bash test/test_bad_inputs.sh
+	@echo "== test_resume"; TRAIN_RLME=$(BIN)/train_rlme bash test/test_resume.sh
 	@if [ "$(QUICK)" != 0 ]; then echo "== test_quick"; TRAIN_RLME=$(BIN)/train_rlme bash test/test_quick.sh; fi
 
 # the C trainer on the bench config and on the default model's size, side by side with
@@ -101,5 +108,22 @@ bench: train_rlme
 	    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./build/bench_matmul 1 $(THREADS); \
 	else echo "(libopenblas-dev not installed: no OpenBLAS comparison)"; fi
 
+# libFuzzer targets (test/fuzz/fuzz_*.c) under ASan + UBSan, each run for FUZZ_SECONDS
+# on a scratch copy of its seeds (test/fuzz/run.sh); fails on any crash, leak, UB,
+# timeout or over-limit allocation. Not part of `make test`.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = gsm8k checkpoint tokenizer_file encode train
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fopenmp-simd -Wall -Wextra \
+              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_BINS = $(addprefix build/fuzz/fuzz_,$(FUZZ_TARGETS))
+
+build/fuzz/fuzz_%: test/fuzz/fuzz_%.c tokenizer.c model.h data/gsm8k.h
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< -lm
+
+fuzz: $(FUZZ_BINS)
+	@bash test/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 clean:
-	rm -rf train_rlme tokenizer data/synth_gen test/bin
+	rm -rf train_rlme tokenizer data/synth_gen test/bin build/fuzz

@@ -29,6 +29,7 @@ weights are (OC, IC) as in PyTorch's nn.Linear.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -1264,6 +1265,8 @@ static void gpt_adamw_update(GPT *model, AdamWConfig opt) {
 static int gpt_read_checkpoint(GPT *model, const char *path, long *extras_offset, char *err, size_t errlen) {
     FILE *f = fopen(path, "rb");
     if (!f) return set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) { fclose(f); return set_err(err, errlen, "%s: not a regular file", path); }
     int32_t h[256];
     if (fseek(f, 0, SEEK_END) != 0) { fclose(f); return set_err(err, errlen, "%s: not a seekable file", path); }
     long file_size = ftell(f);
@@ -1315,10 +1318,13 @@ static int gpt_read_checkpoint(GPT *model, const char *path, long *extras_offset
 }
 
 // Writes header + parameters (+ extras written by the callback) to path atomically:
-// a temporary file, flushed and synced, then renamed over the target.
+// a temporary file, flushed and synced, then renamed over the target. Refuses
+// non-finite parameters, as the reader does.
 typedef int (*write_extras_fn)(FILE *f, void *ctx);
 static int gpt_write_checkpoint(const GPT *model, const char *path, write_extras_fn write_extras, void *ctx,
                                 char *err, size_t errlen) {
+    for (size_t i = 0; i < model->num_parameters; i++) // a file on disk is never poisoned
+        if (!isfinite(model->params_memory[i])) return set_err(err, errlen, "%s: not written: parameter %zu is not finite", path, i);
     char tmp[4096];
     if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
         return set_err(err, errlen, "%s: path too long", path);

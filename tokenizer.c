@@ -73,6 +73,7 @@ against the bytes actually left in the file.
 #include <string.h>
 #include <stdarg.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define TOK_SPLIT_DIGITS 1           // flag: every digit is its own token
@@ -1121,9 +1122,13 @@ int tok_load(Tokenizer *t, const char *path, char *err, size_t errlen) {
     memset(t, 0, sizeof *t);
     FILE *f = fopen(path, "rb");
     if (!f) return tok_fail(err, errlen, "%s: cannot open", path);
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) { fclose(f); return tok_fail(err, errlen, "%s: not a regular file", path); }
     char why[256];
     int rc = tok_read(t, f, why, sizeof why);
+    int trailing = rc == 0 && fgetc(f) != EOF; // a tokenizer file holds one tokenizer, nothing after it
     fclose(f);
+    if (trailing) { tok_free(t); return tok_fail(err, errlen, "%s: unexpected bytes after the tokenizer", path); }
     return rc ? tok_fail(err, errlen, "%s: %s", path, why) : 0;
 }
 
@@ -1460,11 +1465,12 @@ static void die(const char *fmt, ...) {
 
 // Parses a subcommand's arguments: "--name value" options (the flag
 // --split-digits takes no value and is set to "1"), one repeatable option
-// multi_name collected into *multi, and positional arguments.
+// multi_name collected into *multi (at most maxmulti), and positional arguments.
 typedef struct { const char *name; const char **value; } OptV;
 
 static int parse_args(int argc, char **argv, const char *cmd, const char *usage, OptV *opts, int nopts,
-                      const char **positional, int maxpos, const char ***multi, int *nmulti, const char *multi_name) {
+                      const char **positional, int maxpos, const char ***multi, int *nmulti, int maxmulti,
+                      const char *multi_name) {
     int npos = 0;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
@@ -1474,6 +1480,7 @@ static int parse_args(int argc, char **argv, const char *cmd, const char *usage,
             while (k < nopts && strcmp(a + 2, opts[k].name) != 0) k++;
             if (multi_name && strcmp(a + 2, multi_name) == 0) {
                 if (i + 1 >= argc) die("%s: --%s needs a value", cmd, multi_name);
+                if (*nmulti >= maxmulti) die("%s: too many --%s tokens (at most %d)", cmd, multi_name, maxmulti);
                 (*multi)[(*nmulti)++] = argv[++i];
                 continue;
             }
@@ -1514,8 +1521,7 @@ static int cmd_train(int argc, char **argv) {
     const char **specials = specials_buf;
     int nspecial = 0;
     OptV opts[] = { {"vocab-size", &vs}, {"out", &out}, {"split-digits", &split} };
-    int nc = parse_args(argc, argv, "train", USAGE_TRAIN, opts, 3, corpus, 4096, &specials, &nspecial, "special");
-    if (nspecial >= 64) die("train: too many --special tokens");
+    int nc = parse_args(argc, argv, "train", USAGE_TRAIN, opts, 3, corpus, 4096, &specials, &nspecial, 64, "special");
     if (!vs || !out || nc == 0) die("train: --vocab-size, --out and at least one CORPUS file are required");
     char *end;
     long v = strtol(vs, &end, 10);
@@ -1534,6 +1540,7 @@ static int cmd_train(int argc, char **argv) {
         if (n > 0 && s[n - 1] != '\n') text[len++] = '\n';
         free(s);
     }
+    if (len == 0) die("%s: empty corpus: nothing to train on", nc == 1 ? corpus[0] : "every CORPUS file");
     Tokenizer t = {0};
     char err[512];
     clock_t c0 = clock();
@@ -1552,7 +1559,7 @@ static int cmd_train(int argc, char **argv) {
 static int cmd_encode(int argc, char **argv) {
     const char *model = NULL;
     OptV opts[] = { {"model", &model} };
-    parse_args(argc, argv, "encode", USAGE_ENCODE, opts, 1, NULL, 0, NULL, NULL, NULL);
+    parse_args(argc, argv, "encode", USAGE_ENCODE, opts, 1, NULL, 0, NULL, NULL, 0, NULL);
     Tokenizer t = {0};
     load_model(&t, model);
     size_t n;
@@ -1577,28 +1584,33 @@ static int cmd_encode(int argc, char **argv) {
 static int cmd_decode(int argc, char **argv) {
     const char *model = NULL;
     OptV opts[] = { {"model", &model} };
-    parse_args(argc, argv, "decode", USAGE_DECODE, opts, 1, NULL, 0, NULL, NULL, NULL);
+    parse_args(argc, argv, "decode", USAGE_DECODE, opts, 1, NULL, 0, NULL, NULL, 0, NULL);
     Tokenizer t = {0};
     load_model(&t, model);
-    size_t n, line = 1;
+    size_t n;
     unsigned char *s = read_stream(stdin, &n);
-    for (size_t i = 0; i < n; line++) {
-        size_t e = i;
-        while (e < n && s[e] != '\n') e++;
-        for (size_t k = i; k < e;) {
-            if (s[k] == ' ') { k++; continue; }
-            long id = 0;
-            size_t d = k;
-            while (d < e && s[d] >= '0' && s[d] <= '9' && id <= TOK_MAX_VOCAB) id = id * 10 + (s[d++] - '0');
-            if (d == k || (d < e && s[d] != ' ')) die("decode: stdin line %zu: not a token id at column %zu", line, d + 1 - i);
-            size_t l;
-            const char *b = tok_token(&t, (int)(id > TOK_MAX_VOCAB ? -1 : id), &l);
-            if (!b) die("decode: stdin line %zu: token id %.*s out of range (vocabulary of %d)", line, (int)(d - k), s + k, t.vocab_size);
-            fwrite(b, 1, l, stdout);
-            k = d;
+    // two passes: every id is checked before the first byte goes out, so a bad
+    // input leaves stdout empty rather than holding a partial result
+    for (int pass = 0; pass < 2; pass++) {
+        size_t line = 1;
+        for (size_t i = 0; i < n; line++) {
+            size_t e = i;
+            while (e < n && s[e] != '\n') e++;
+            for (size_t k = i; k < e;) {
+                if (s[k] == ' ') { k++; continue; }
+                long id = 0;
+                size_t d = k;
+                while (d < e && s[d] >= '0' && s[d] <= '9' && id <= TOK_MAX_VOCAB) id = id * 10 + (s[d++] - '0');
+                if (d == k || (d < e && s[d] != ' ')) die("decode: stdin line %zu: not a token id at column %zu", line, d + 1 - i);
+                size_t l;
+                const char *b = tok_token(&t, (int)(id > TOK_MAX_VOCAB ? -1 : id), &l);
+                if (!b) die("decode: stdin line %zu: token id %.*s out of range (vocabulary of %d)", line, (int)(d - k), s + k, t.vocab_size);
+                if (pass == 1) fwrite(b, 1, l, stdout);
+                k = d;
+            }
+            if (pass == 1 && e < n) putchar('\n');
+            i = e + 1;
         }
-        if (e < n) putchar('\n');
-        i = e + 1;
     }
     if (fflush(stdout) != 0 || ferror(stdout)) die("decode: cannot write stdout");
     tok_free(&t);
@@ -1608,7 +1620,7 @@ static int cmd_decode(int argc, char **argv) {
 
 static int cmd_import(int argc, char **argv) {
     const char *pos[3];
-    if (parse_args(argc, argv, "import-gpt2", USAGE_IMPORT, NULL, 0, pos, 3, NULL, NULL, NULL) != 3)
+    if (parse_args(argc, argv, "import-gpt2", USAGE_IMPORT, NULL, 0, pos, 3, NULL, NULL, 0, NULL) != 3)
         die("import-gpt2: needs encoder.json vocab.bpe OUT (see tokenizer import-gpt2 --help)");
     Tokenizer t = {0};
     char err[512];
@@ -1622,12 +1634,12 @@ static int cmd_import(int argc, char **argv) {
 static int cmd_export(int argc, char **argv) {
     const char *model = NULL, *pos[1];
     OptV opts[] = { {"model", &model} };
-    if (parse_args(argc, argv, "export-llmc", USAGE_EXPORT, opts, 1, pos, 1, NULL, NULL, NULL) != 1)
+    if (parse_args(argc, argv, "export-llmc", USAGE_EXPORT, opts, 1, pos, 1, NULL, NULL, 0, NULL) != 1)
         die("export-llmc: needs --model FILE and OUT");
     Tokenizer t = {0};
     char err[512];
     load_model(&t, model);
-    if (tok_export_llmc(&t, pos[0], err, sizeof err)) die("export-llmc: %s", err);
+    if (tok_export_llmc(&t, pos[0], err, sizeof err)) die("export-llmc: %s: %s", model, err);
     tok_free(&t);
     return 0;
 }

@@ -14,6 +14,7 @@ The network itself (forward, backward, AdamW, decoding, checkpoints) is in model
 #pragma GCC diagnostic ignored "-Wunused-function"
 #endif
 #include <signal.h>
+#include <sys/stat.h>
 #include <time.h>
 #include "model.h"
 #include "data/gsm8k.h"
@@ -24,10 +25,12 @@ The network itself (forward, backward, AdamW, decoding, checkpoints) is in model
 // command-line helpers: every bad flag or value is one clear line and exit 2
 
 static const char *g_cmd = "train_rlme";
+static int g_progress_open = 0; // a progress line without its newline is on stderr
 
 static void die(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
+    if (g_progress_open) fputc('\n', stderr);
     fprintf(stderr, "%s: error: ", g_cmd);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
@@ -213,6 +216,311 @@ static int load_checkpoint_or_die(GPT *model, TextCodec *tc, const char *path) {
 }
 
 // ----------------------------------------------------------------------------
+// atomic files, interruption, numerical faults
+
+// Writes path atomically: a temporary file beside it, flushed (and with sync, also
+// fsync'ed), then renamed over it. A kill at any instant leaves the old file or the
+// new one, never a torn one.
+static void write_file_atomic(const char *path, const void *data, size_t len, int sync) {
+    char tmp[4200];
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp)) die("%s: path too long", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) die("%s: cannot create: %s", tmp, strerror(errno));
+    int ok = fwrite(data, 1, len, f) == len && fflush(f) == 0;
+    if (sync) ok = ok && fsync(fileno(f)) == 0;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        int e = errno;
+        remove(tmp);
+        die("%s: write failed: %s", path, strerror(e));
+    }
+}
+
+// Ctrl-C (SIGINT) or SIGTERM sets g_stop: the training loops finish the step they
+// are in, save checkpoint and state, and exit with EXIT_INTERRUPTED. A second one
+// leaves at once, writing nothing (the files on disk are all complete: see above).
+#define EXIT_INTERRUPTED 130
+static volatile sig_atomic_t g_stop = 0;
+
+static void on_stop_signal(int sig) {
+    (void)sig;
+    if (g_stop) _exit(EXIT_INTERRUPTED);
+    g_stop = 1;
+    static const char msg[] = "\ninterrupted: finishing this step, then saving (interrupt again to quit at once)\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+    (void)w;
+}
+
+static void catch_stop_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+// A step whose loss, gradient or reward is not finite is skipped (no update, the
+// weights stay as they were); this many in a row stop the run.
+#define MAX_BAD_STEPS 3
+
+// Test hook: RLME_FAULT_NAN_STEPS="5,6,7" makes those steps' gradient (pretrain)
+// or reward (rl) NaN, so the tests can drive the fault path end to end.
+static int fault_nan_at(int step) {
+    const char *s = getenv("RLME_FAULT_NAN_STEPS");
+    while (s && *s) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s) return 0;
+        if (v == step) return 1;
+        s = *end == ',' ? end + 1 : end;
+    }
+    return 0;
+}
+
+// ----------------------------------------------------------------------------
+// run state: what --resume needs to continue a run bit-exactly
+//
+// Beside a run's checkpoint X.bin lives X.state: the weights and AdamW moments, the
+// step, the RNG and data positions, the CSV so far, and the flags that shape the run
+// (a resume that contradicts one is refused). It is self-contained — resuming never
+// reads X.bin — so a kill between writing the two files cannot pair weights with the
+// wrong step. Layout: "RLMESTAT", u32 version, then records [u32 tag][u64 length]
+// [bytes], then a u64 FNV-1a hash of all that precedes it (a torn file is refused).
+
+#define STATE_MAGIC "RLMESTAT"
+#define STATE_VERSION 1u
+#define TAG(s) ((uint32_t)(s)[0] | (uint32_t)(s)[1] << 8 | (uint32_t)(s)[2] << 16 | (uint32_t)(s)[3] << 24)
+
+typedef struct { unsigned char *data; size_t len, cap; } Buf;
+
+static void buf_put(Buf *b, const void *p, size_t n) {
+    if (b->len + n > b->cap) {
+        while (b->len + n > b->cap) b->cap = b->cap ? 2 * b->cap : 1 << 16;
+        b->data = realloc(b->data, b->cap);
+        if (!b->data) die("out of memory while saving the run state");
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+static uint64_t fnv1a(const unsigned char *p, size_t n) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+// The hash of a file's bytes (identifies --init, evaluators and data in a state).
+static uint64_t file_hash_or_die(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) die("%s: cannot open: %s", path, strerror(errno));
+    uint64_t h = 0xcbf29ce484222325ULL;
+    unsigned char chunk[1 << 16];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) for (size_t i = 0; i < n; i++) h = (h ^ chunk[i]) * 0x100000001b3ULL;
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) die("%s: read error", path);
+    return h;
+}
+
+static void state_begin(Buf *b) {
+    b->len = 0;
+    uint32_t version = STATE_VERSION;
+    buf_put(b, STATE_MAGIC, 8);
+    buf_put(b, &version, 4);
+}
+
+static void state_put(Buf *b, const char *tag, const void *p, size_t n) {
+    uint32_t t = TAG(tag);
+    uint64_t len = n;
+    buf_put(b, &t, 4);
+    buf_put(b, &len, 8);
+    if (n) buf_put(b, p, n);
+}
+
+static void state_commit(Buf *b, const char *path) {
+    uint64_t h = fnv1a(b->data, b->len);
+    buf_put(b, &h, 8);
+    write_file_atomic(path, b->data, b->len, 1);
+    b->len -= 8;
+}
+
+// X.bin -> X.state (the extension replaced; appended when there is none)
+static void state_path_of(const char *ckpt, char *out, size_t cap) {
+    snprintf(out, cap, "%s", ckpt);
+    char *dot = strrchr(out, '.');
+    if (dot && !strchr(dot, '/')) *dot = '\0';
+    strncat(out, ".state", cap - strlen(out) - 1);
+}
+
+// The shortest decimal that reads back as the same float (flags in a state: "0.002",
+// not "0.00200000009"). Returns a static buffer, one of 16 in turn.
+static const char *flt(float v) {
+    static char bufs[16][32];
+    static int next = 0;
+    char *b = bufs[next++ % 16];
+    for (int digits = 6; digits <= 9; digits++) {
+        snprintf(b, 32, "%.*g", digits, v);
+        if (strtof(b, NULL) == v) break;
+    }
+    return b;
+}
+
+typedef struct { unsigned char *data; size_t len; char path[1024]; } RunState;
+
+// Reads and verifies a state file; returns 0 when there is none, dies when it is bad.
+static int state_load(RunState *s, const char *path) {
+    memset(s, 0, sizeof(*s));
+    snprintf(s->path, sizeof(s->path), "%s", path);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT) return 0;
+        die("%s: cannot open: %s", path, strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) { fclose(f); die("%s: not a regular file", path); }
+    s->len = (size_t)st.st_size;
+    s->data = malloc(s->len ? s->len : 1);
+    if (!s->data) { fclose(f); die("%s: out of memory reading %zu bytes", path, s->len); }
+    size_t got = fread(s->data, 1, s->len, f);
+    fclose(f);
+    if (got != s->len) die("%s: read error", path);
+    uint32_t version;
+    uint64_t h;
+    if (s->len < 20 || memcmp(s->data, STATE_MAGIC, 8) != 0) die("%s: not a run state file (bad magic)", path);
+    memcpy(&version, s->data + 8, 4);
+    if (version != STATE_VERSION) die("%s: run state version %u not supported (need %u)", path, version, STATE_VERSION);
+    memcpy(&h, s->data + s->len - 8, 8);
+    if (fnv1a(s->data, s->len - 8) != h) die("%s: run state is torn or corrupt (checksum mismatch)", path);
+    for (size_t off = 12; off < s->len - 8;) { // every record must fit
+        uint64_t n;
+        if (s->len - 8 - off < 12) die("%s: run state has a truncated record at byte %zu", path, off);
+        memcpy(&n, s->data + off + 4, 8);
+        if (n > s->len - 8 - off - 12) die("%s: run state record at byte %zu overruns the file", path, off);
+        off += 12 + (size_t)n;
+    }
+    return 1;
+}
+
+static void state_free(RunState *s) { free(s->data); memset(s, 0, sizeof(*s)); }
+
+// The record `tag`: its bytes and length, or NULL when absent.
+static const unsigned char *state_find(const RunState *s, const char *tag, size_t *len) {
+    for (size_t off = 12; off < s->len - 8;) {
+        uint32_t t;
+        uint64_t n;
+        memcpy(&t, s->data + off, 4);
+        memcpy(&n, s->data + off + 4, 8);
+        if (t == TAG(tag)) { *len = (size_t)n; return s->data + off + 12; }
+        off += 12 + (size_t)n;
+    }
+    return NULL;
+}
+
+// Copies record `tag` of exactly `len` bytes into dst, or dies naming what is wrong.
+static void state_get(const RunState *s, const char *tag, void *dst, size_t len) {
+    size_t n;
+    const unsigned char *p = state_find(s, tag, &n);
+    if (!p) die("%s: run state lacks its '%.4s' record", s->path, tag);
+    if (n != len) die("%s: run state record '%.4s' has %zu bytes, expected %zu", s->path, tag, n, len);
+    memcpy(dst, p, len);
+}
+
+// Record `tag` of any length as a malloc'd copy (NUL-terminated, for text).
+static char *state_get_text(const RunState *s, const char *tag, size_t *len) {
+    size_t n;
+    const unsigned char *p = state_find(s, tag, &n);
+    if (!p) die("%s: run state lacks its '%.4s' record", s->path, tag);
+    char *t = malloc(n + 1);
+    memcpy(t, p, n);
+    t[n] = '\0';
+    if (len) *len = n;
+    return t;
+}
+
+// The flags that shape a run are one "name=value" line each. Refuses to resume when
+// the saved run and this invocation disagree on any of them, naming the first.
+static void state_check_flags(const RunState *s, const char *now) {
+    char *saved = state_get_text(s, "FLAG", NULL);
+    for (char *line = saved, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next) *next++ = '\0';
+        char *eq = strchr(line, '=');
+        if (!eq) die("%s: run state has a malformed flag line '%s'", s->path, line);
+        size_t klen = eq - line + 1; // "name="
+        const char *mine = now;
+        while (mine && strncmp(mine, line, klen) != 0) { mine = strchr(mine, '\n'); if (mine) mine++; }
+        if (!mine) die("cannot resume from %s: it has %s, which this run lacks", s->path, line);
+        size_t vlen = strcspn(mine + klen, "\n");
+        if (vlen != strlen(eq + 1) || strncmp(mine + klen, eq + 1, vlen) != 0)
+            die("cannot resume from %s: %.*s is %.*s now but was %s in the saved run", s->path, (int)(klen - 1), line,
+                (int)vlen, mine + klen, eq + 1);
+    }
+    free(saved);
+}
+
+// weights, AdamW moments and step count of a model
+static void state_put_model(Buf *b, const GPT *m) {
+    int32_t cfg[6] = {m->config.max_seq_len, m->config.vocab_size, m->config.padded_vocab_size,
+                      m->config.num_layers, m->config.num_heads, m->config.channels};
+    int32_t t = m->adam_t;
+    size_t bytes = m->num_parameters * sizeof(float);
+    state_put(b, "CONF", cfg, sizeof(cfg));
+    state_put(b, "PARM", m->params_memory, bytes);
+    state_put(b, "ADMT", &t, sizeof(t));
+    if (m->adam_t > 0) { state_put(b, "ADMM", m->m_memory, bytes); state_put(b, "ADMV", m->v_memory, bytes); }
+}
+
+static void state_get_model(const RunState *s, GPT *m) {
+    int32_t cfg[6], t;
+    state_get(s, "CONF", cfg, sizeof(cfg));
+    GPTConfig c = {.max_seq_len = cfg[0], .vocab_size = cfg[1], .padded_vocab_size = cfg[2],
+                   .num_layers = cfg[3], .num_heads = cfg[4], .channels = cfg[5]};
+    char err[160];
+    if (gpt_config_check(c, err, sizeof(err))) die("%s: run state has a bad model shape: %s", s->path, err);
+    gpt_init(m, c);
+    size_t bytes = m->num_parameters * sizeof(float);
+    state_get(s, "PARM", m->params_memory, bytes);
+    for (size_t i = 0; i < m->num_parameters; i++)
+        if (!isfinite(m->params_memory[i])) die("%s: run state parameter %zu is not finite", s->path, i);
+    state_get(s, "ADMT", &t, sizeof(t));
+    if (t < 0) die("%s: run state has a negative AdamW step count", s->path);
+    m->adam_t = t;
+    if (t > 0) {
+        m->m_memory = xcalloc_aligned(bytes);
+        m->v_memory = xcalloc_aligned(bytes);
+        state_get(s, "ADMM", m->m_memory, bytes);
+        state_get(s, "ADMV", m->v_memory, bytes);
+    }
+}
+
+// the tokenizer, in tokenizer.c's own format
+static void state_put_tokenizer(Buf *b, const TextCodec *tc) {
+    char *mem = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&mem, &len);
+    if (!f || tok_write(&tc->tok, f) != 0 || fclose(f) != 0) die("out of memory while saving the tokenizer state");
+    state_put(b, "TOKN", mem, len);
+    free(mem);
+}
+
+static void state_get_tokenizer(const RunState *s, TextCodec *tc) {
+    size_t n;
+    const unsigned char *p = state_find(s, "TOKN", &n);
+    if (!p) die("%s: run state lacks its tokenizer", s->path);
+    FILE *f = fmemopen((void *)p, n ? n : 1, "rb");
+    char err[256];
+    memset(&tc->tok, 0, sizeof(tc->tok));
+    if (!f) die("%s: cannot read the tokenizer state", s->path);
+    int rc = n ? tok_read(&tc->tok, f, err, sizeof(err)) : (snprintf(err, sizeof(err), "empty"), -1);
+    fclose(f);
+    if (rc) die("%s: bad tokenizer in the run state: %s", s->path, err);
+    if (codec_init(tc, err, sizeof(err))) die("%s: %s", s->path, err);
+}
+
+// ----------------------------------------------------------------------------
 // the data: GSM8K-format jsonl, problems of the embedded generator
 //
 // Labels are kept apart from questions on purpose: RL rollouts and the RLME reward
@@ -225,6 +533,7 @@ typedef struct {
     char **gold;           // canonical final numbers
     SynthProblem *program; // the generator's structure (pretraining on synthetic data)
     int has_program;
+    char *path; int *line; // where each problem came from, for messages
 } Problems;
 
 static void load_problems_or_die(Problems *P, const char *path, int need_program) {
@@ -238,25 +547,58 @@ static void load_problems_or_die(Problems *P, const char *path, int need_program
     P->gold = malloc(n * sizeof(char *));
     P->program = need_program ? malloc(n * sizeof(SynthProblem)) : NULL;
     P->has_program = need_program;
+    P->path = strdup(path);
+    P->line = malloc(n * sizeof(int));
     for (int i = 0; i < n; i++) {
+        P->line[i] = ex[i].line;
         char num[GSM8K_NUM_MAX];
-        if (!gsm8k_gold(ex[i].answer, num, sizeof(num))) die("%s:%d: answer has no final number after ####", path, i + 1);
+        if (!gsm8k_gold(ex[i].answer, num, sizeof(num))) die("%s:%d: answer has no final number after ####", path, ex[i].line);
         P->question[i] = ex[i].question; ex[i].question = NULL;
         P->gold[i] = strdup(num);
         if (need_program && (!ex[i].program || synth_decode_program(ex[i].program, &P->program[i])))
-            die("%s:%d: missing or malformed \"program\" field (pretraining needs the generator's splits)", path, i + 1);
+            die("%s:%d: missing or malformed \"program\" field (pretraining needs the generator's splits)", path, ex[i].line);
     }
     gsm8k_free(ex, n);
 }
 
 static void free_problems(Problems *P) {
     for (int i = 0; i < P->n; i++) { free(P->question[i]); free(P->gold[i]); }
-    free(P->question); free(P->gold); free(P->program);
+    free(P->question); free(P->gold); free(P->program); free(P->path); free(P->line);
     memset(P, 0, sizeof(*P));
+}
+
+// Every prompt of the first n problems must leave `room` tokens of the context free
+// (for a completion, and the evaluator's meta-question): checked before any work.
+static void require_prompts_fit(const Problems *P, int n, TextCodec *tc, int maxT, int room) {
+    TokIds ids = {0};
+    for (int i = 0; i < n && i < P->n; i++) {
+        ids.n = 0;
+        encode_prompt(tc, P->question[i], &ids);
+        if ((int)ids.n + room > maxT)
+            die("%s:%d: the question's prompt is %zu tokens; with %d more for the answer it exceeds the model's context of %d",
+                P->path, P->line[i], ids.n, room, maxT);
+    }
+    tok_ids_free(&ids);
 }
 
 // The default data dir is generated when absent (deterministic, as `make` does);
 // any other dir must hold its splits.
+// mkdir -p: creates dir and its missing parents, or dies naming the one that failed
+static void mkdir_p(const char *dir) {
+    char buf[1024];
+    if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf)) die("%s: path too long", dir);
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != '\0') continue;
+        char c = *p;
+        *p = '\0';
+        struct stat st;
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) die("%s: cannot create the directory: %s", buf, strerror(errno));
+        if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) die("%s: cannot create the directory: a file is in the way", buf);
+        *p = c;
+        if (c == '\0') break;
+    }
+}
+
 #define DEFAULT_DATA "data/synth"
 static void ensure_synth_data(const char *dir) {
     char path[1024];
@@ -265,9 +607,7 @@ static void ensure_synth_data(const char *dir) {
     SynthConfig cfg;
     synth_default_config(&cfg);
     char err[512];
-    char cmd[1100];
-    snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", dir);
-    if (system(cmd) != 0) die("%s: cannot create the directory", dir);
+    mkdir_p(dir);
     fprintf(stderr, "generating the synthetic GSM8K-style splits in %s/\n", dir);
     if (synth_write_splits(dir, 1337, 50000, 4000, 1000, &cfg, err, sizeof(err))) die("%s", err);
 }
@@ -323,12 +663,13 @@ static int add_checks(char *sol, size_t cap, uint64_t *rng) {
 
 // A candidate solution for a meta-evaluation document and its three verdicts. The
 // mixture follows DESIGN.md ("What is already known", round 2).
-typedef struct { char text[2048]; int correct, logical, concise; } Candidate;
+typedef struct { char text[2048]; int correct, logical, concise, like_solutions; } Candidate;
 
 static void make_candidate(const SynthProblem *p, uint64_t *rng, Candidate *c) {
     int gold = synth_final(p, 0);
     float u = synth_uniform(rng);
     int len = -1, logical = 0;
+    c->like_solutions = u < 0.50f;
     if (u < 0.50f) {                    // the habit distribution: what the base itself writes
         unsigned mask = synth_sample_habits(rng, p) & synth_habit_events(p);
         len = synth_solution(p, mask, c->text, sizeof(c->text));
@@ -355,7 +696,7 @@ static void make_candidate(const SynthProblem *p, uint64_t *rng, Candidate *c) {
         for (int k = 0; k < 3; k++) if (synth_perturb(rng, &q, &r) >= 0) q = r;
         len = synth_solution(&q, 0, c->text, sizeof(c->text));
     }
-    if (len < 0) { len = synth_solution(p, 0, c->text, sizeof(c->text)); logical = 1; } // fallback: correct
+    if (len < 0) { len = synth_solution(p, 0, c->text, sizeof(c->text)); logical = 1; c->like_solutions = 0; } // fallback: correct
     int checks = synth_uniform(rng) < 0.3f ? add_checks(c->text, sizeof(c->text), rng) : 0;
     char num[GSM8K_NUM_MAX], want[32];
     snprintf(want, sizeof(want), "%d", gold);
@@ -413,7 +754,9 @@ static void make_document(Doc *d, TextCodec *tc, const Problems *train, int idx,
     int verdict = c.correct;
     if (v < mix.meta_logic) { mq = META_LOGIC; verdict = c.logical; }
     else if (v < mix.meta_logic + mix.meta_concise) { mq = META_CONCISE; verdict = c.concise; }
-    doc_add(d, tc, c.text, 0);
+    // a candidate drawn as solution documents are (the habit distribution) trains the
+    // writing too, so the judging costs the generator nothing; other candidates don't
+    doc_add(d, tc, c.text, c.like_solutions);
     TokIds suffix = {0};
     encode_meta_suffix(tc, mq, &suffix);
     for (size_t i = 0; i < suffix.n; i++) doc_add_token(d, suffix.ids[i], 0);
@@ -499,7 +842,8 @@ static void progress(const char *what, int done, int total, double t_start, cons
     double el = now_seconds() - t_start, eta = done > 0 ? el / done * (total - done) : 0.0;
     fprintf(stderr, "\r%s %d/%d  %s  elapsed %dm%02ds  ETA %dm%02ds   ", what, done, total, extra ? extra : "",
             (int)el / 60, (int)el % 60, (int)eta / 60, (int)eta % 60);
-    if (done == total) fputc('\n', stderr);
+    g_progress_open = done != total;
+    if (!g_progress_open) fputc('\n', stderr);
 }
 
 // A CSV log, rewritten whole after each row (temporary file + rename), so an
@@ -508,13 +852,12 @@ typedef struct { char *path; char *text; size_t len, cap; } CsvLog;
 
 // mkdir -p of the directory part of path
 static void dirname_mkdir(const char *path) {
-    char dir[1024], cmd[1100];
+    char dir[1024];
     snprintf(dir, sizeof(dir), "%s", path);
     char *slash = strrchr(dir, '/');
     if (!slash) return;
     *slash = '\0';
-    snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", dir);
-    if (system(cmd) != 0) die("%s: cannot create the directory", dir);
+    mkdir_p(dir);
 }
 
 // Opens a log at `path`, or when that is NULL beside the checkpoint `out` (its
@@ -541,13 +884,14 @@ static void csv_row(CsvLog *log, const char *row) {
     while (log->len + n + 1 > log->cap) log->text = realloc(log->text, log->cap *= 2);
     memcpy(log->text + log->len, row, n + 1);
     log->len += n;
-    char tmp[4200];
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", log->path, (int)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) die("%s: cannot create: %s", tmp, strerror(errno));
-    int ok = fwrite(log->text, 1, log->len, f) == log->len;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, log->path) != 0) die("%s: write failed", log->path);
+    write_file_atomic(log->path, log->text, log->len, 0);
+}
+
+// A resumed run's log: exactly the rows of the saved state (header included).
+static void csv_restore(CsvLog *log, const char *text) {
+    log->len = 0;
+    log->text[0] = '\0';
+    csv_row(log, text);
 }
 
 static void csv_close(CsvLog *log) { free(log->path); free(log->text); memset(log, 0, sizeof(*log)); }
@@ -615,7 +959,6 @@ static int greedy_correct(GPT *model, TextCodec *tc, KVCache *kv, const Problems
         r.off[i] = (int)r.prompts.n;
         encode_prompt(tc, P->question[i], &r.prompts);
         r.len[i] = (int)r.prompts.n - r.off[i];
-        if (r.len[i] >= maxT) die("question %d is %d tokens, longer than the context of %d", i + 1, r.len[i], maxT);
         if (r.len[i] > longest) longest = r.len[i];
     }
     if (max_new > maxT - longest + 1) max_new = maxT - longest + 1;
@@ -713,7 +1056,7 @@ typedef struct {
     const char *data_dir, *out, *log_path;
     int steps, batch, seq, layers, heads, channels, vocab;
     float lr, min_lr_frac, weight_decay, verdict_weight;
-    int warmup, eval_every, eval_n, max_new, seed, threads;
+    int warmup, eval_every, eval_n, max_new, seed, threads, resume;
     DocMix mix;
 } PretrainArgs;
 
@@ -734,11 +1077,17 @@ static const char *PRETRAIN_HELP =
     "  --warmup N         warmup steps (default 100)\n"
     "  --wd W             AdamW weight decay on matrices (default 0.1)\n"
     "  --drill F --meta F fractions of drill and meta-evaluation documents (default 0.25, 0.41)\n"
+    "  --meta-logic F     of the meta-evaluation documents, the fraction asking the logic\n"
+    "  --meta-concise F   and the conciseness question (default 0.25, 0.15); the rest ask\n"
+    "                     \"" META_CORRECT "\"\n"
     "  --verdict-weight W loss weight of a verdict token relative to a solution token (default 5)\n"
     "  --eval-every N     greedy test accuracy every N steps (default 500)\n"
     "  --eval-n N         test problems per evaluation (default 500)\n"
     "  --seed S           (default 1)\n"
-    "  --threads N        OpenMP threads (default: all)\n";
+    "  --threads N        OpenMP threads (default: all)\n"
+    "  --resume           continue the run saved in FILE's .state (written at every\n"
+    "                     evaluation and on Ctrl-C); ends bit-identical to an\n"
+    "                     uninterrupted run with the same flags and thread count\n";
 
 static void pretrain_defaults(PretrainArgs *a) {
     *a = (PretrainArgs){.data_dir = DEFAULT_DATA, .out = "out/base.bin", .steps = 2500, .batch = 16, .seq = 256,
@@ -769,15 +1118,19 @@ static void parse_pretrain_args(PretrainArgs *a, int argc, char **argv, int firs
         else if (!strcmp(f, "--wd")) a->weight_decay = parse_float(f, flag_value(argc, argv, &i), 0, 10);
         else if (!strcmp(f, "--drill")) a->mix.drill = parse_float(f, flag_value(argc, argv, &i), 0, 1);
         else if (!strcmp(f, "--meta")) a->mix.meta = parse_float(f, flag_value(argc, argv, &i), 0, 1);
+        else if (!strcmp(f, "--meta-logic")) a->mix.meta_logic = parse_float(f, flag_value(argc, argv, &i), 0, 1);
+        else if (!strcmp(f, "--meta-concise")) a->mix.meta_concise = parse_float(f, flag_value(argc, argv, &i), 0, 1);
         else if (!strcmp(f, "--verdict-weight")) a->verdict_weight = parse_float(f, flag_value(argc, argv, &i), 0, 1e4);
         else if (!strcmp(f, "--eval-every")) a->eval_every = (int)parse_long(f, flag_value(argc, argv, &i), 1, 10000000);
         else if (!strcmp(f, "--eval-n")) a->eval_n = (int)parse_long(f, flag_value(argc, argv, &i), 1, 1000000);
         else if (!strcmp(f, "--seed")) a->seed = (int)parse_long(f, flag_value(argc, argv, &i), 0, 0x7fffffff);
         else if (!strcmp(f, "--threads")) a->threads = (int)parse_long(f, flag_value(argc, argv, &i), 1, 1024);
+        else if (!strcmp(f, "--resume")) a->resume = 1;
         else die("unknown flag '%s' (see: train_rlme pretrain --help)", f);
     }
     if (a->channels % a->heads) die("--heads %d does not divide --channels %d", a->heads, a->channels);
     if (a->mix.drill + a->mix.meta > 1.0f) die("--drill + --meta must be at most 1");
+    if (a->mix.meta_logic + a->mix.meta_concise > 1.0f) die("--meta-logic + --meta-concise must be at most 1");
     a->mix.solution = 1.0f - a->mix.drill - a->mix.meta;
 }
 
@@ -789,69 +1142,165 @@ static float lr_schedule(int s, int steps, int warmup, float lr, float min_frac)
 }
 
 
+// The flags that shape a pretraining run (all but --out, --log, --threads) and the
+// data it reads, one "name=value" line each: a resume must agree on all of them.
+static void pretrain_flags(const PretrainArgs *a, uint64_t train_hash, uint64_t test_hash, char *out, size_t cap) {
+    snprintf(out, cap,
+             "run=pretrain\n--steps=%d\n--batch=%d\n--seq=%d\n--layers=%d\n--heads=%d\n--channels=%d\n--vocab=%d\n"
+             "--lr=%s\n--min-lr-frac=%s\n--warmup=%d\n--wd=%s\n--drill=%s\n--meta=%s\n--meta-logic=%s\n--meta-concise=%s\n--verdict-weight=%s\n"
+             "--eval-every=%d\n--eval-n=%d\n--seed=%d\ntrain.jsonl (hash)=%016llx\ntest.jsonl (hash)=%016llx\n",
+             a->steps, a->batch, a->seq, a->layers, a->heads, a->channels, a->vocab, flt(a->lr), flt(a->min_lr_frac), a->warmup,
+             flt(a->weight_decay), flt(a->mix.drill), flt(a->mix.meta), flt(a->mix.meta_logic), flt(a->mix.meta_concise), flt(a->verdict_weight), a->eval_every, a->eval_n, a->seed,
+             (unsigned long long)train_hash, (unsigned long long)test_hash);
+}
+
+// Everything of a pretraining run that changes from step to step.
+typedef struct {
+    int step;          // the next step to run (steps + 1: the run is complete)
+    long tokens_seen;
+    double train_time; // seconds in training steps (for tok/s)
+    float last_acc;
+    int bad_in_row;    // consecutive skipped (non-finite) steps
+} PretrainProgress;
+
+static void pretrain_save(const char *path, Buf *b, const char *flags, const PretrainProgress *pg, const GPT *model,
+                          const TextCodec *tc, const DocStream *ds, int n_train, const CsvLog *log) {
+    double prog[5] = {pg->step, (double)pg->tokens_seen, pg->train_time, pg->last_acc, pg->bad_in_row};
+    uint64_t doc_pos = ds->doc_pos;
+    int32_t next_problem = ds->next_problem;
+    state_begin(b);
+    state_put(b, "FLAG", flags, strlen(flags));
+    state_put(b, "PROG", prog, sizeof(prog));
+    state_put_tokenizer(b, tc);
+    state_put_model(b, model);
+    state_put(b, "DRNG", &ds->rng, sizeof(ds->rng));
+    state_put(b, "DORD", ds->order, (size_t)n_train * sizeof(int));
+    state_put(b, "DNXT", &next_problem, sizeof(next_problem));
+    state_put(b, "DOCI", ds->doc.ids.ids, ds->doc.ids.n * sizeof(int));
+    state_put(b, "DOCC", ds->doc.count, ds->doc.ids.n * sizeof(int));
+    state_put(b, "DPOS", &doc_pos, sizeof(doc_pos));
+    state_put(b, "CSVT", log->text, log->len);
+    state_commit(b, path);
+}
+
+// Restores what pretrain_save wrote (the flags were checked by the caller).
+static void pretrain_restore(const RunState *s, PretrainProgress *pg, GPT *model, TextCodec *tc, DocStream *ds, int n_train,
+                             CsvLog *log) {
+    double prog[5];
+    state_get(s, "PROG", prog, sizeof(prog));
+    *pg = (PretrainProgress){.step = (int)prog[0], .tokens_seen = (long)prog[1], .train_time = prog[2],
+                             .last_acc = (float)prog[3], .bad_in_row = (int)prog[4]};
+    state_get_tokenizer(s, tc);
+    state_get_model(s, model);
+    int V = tok_vocab_size(&tc->tok);
+    if (model->config.vocab_size != V) die("%s: run state's model and tokenizer disagree on the vocabulary", s->path);
+    state_get(s, "DRNG", &ds->rng, sizeof(ds->rng));
+    state_get(s, "DORD", ds->order, (size_t)n_train * sizeof(int));
+    int32_t next_problem;
+    state_get(s, "DNXT", &next_problem, sizeof(next_problem));
+    ds->next_problem = next_problem;
+    for (int i = 0; i < n_train; i++)
+        if (ds->order[i] < 0 || ds->order[i] >= n_train) die("%s: run state's data order is corrupt", s->path);
+    if (next_problem < 0 || next_problem > n_train) die("%s: run state's data position is corrupt", s->path);
+    size_t n_ids, n_cnt;
+    const unsigned char *ids = state_find(s, "DOCI", &n_ids), *cnt = state_find(s, "DOCC", &n_cnt);
+    if (!ids || !cnt || n_ids != n_cnt || n_ids % sizeof(int)) die("%s: run state's current document is corrupt", s->path);
+    ds->doc.ids.n = 0;
+    for (size_t i = 0; i < n_ids / sizeof(int); i++) {
+        int id, c;
+        memcpy(&id, ids + i * sizeof(int), sizeof(int));
+        memcpy(&c, cnt + i * sizeof(int), sizeof(int));
+        if (id < 0 || id >= V || c < 0 || c > LOSS_VERDICT) die("%s: run state's current document is corrupt", s->path);
+        doc_add_token(&ds->doc, id, c);
+    }
+    uint64_t doc_pos;
+    state_get(s, "DPOS", &doc_pos, sizeof(doc_pos));
+    if (doc_pos > ds->doc.ids.n) die("%s: run state's document position is corrupt", s->path);
+    ds->doc_pos = (size_t)doc_pos;
+    char *csv = state_get_text(s, "CSVT", NULL);
+    csv_restore(log, csv);
+    free(csv);
+}
+
 static void run_pretrain(const PretrainArgs *a) {
     set_threads(a->threads);
+    catch_stop_signals();
     ensure_synth_data(a->data_dir);
-    char path[1024];
+    char train_path[1024], test_path[1024], state_path[1024], flags[1024];
     Problems train, test;
-    snprintf(path, sizeof(path), "%s/train.jsonl", a->data_dir);
-    load_problems_or_die(&train, path, 1);
-    snprintf(path, sizeof(path), "%s/test.jsonl", a->data_dir);
-    load_problems_or_die(&test, path, 1);
+    snprintf(train_path, sizeof(train_path), "%s/train.jsonl", a->data_dir);
+    load_problems_or_die(&train, train_path, 1);
+    snprintf(test_path, sizeof(test_path), "%s/test.jsonl", a->data_dir);
+    load_problems_or_die(&test, test_path, 1);
+    pretrain_flags(a, file_hash_or_die(train_path), file_hash_or_die(test_path), flags, sizeof(flags));
+    state_path_of(a->out, state_path, sizeof(state_path));
+    RunState saved;
+    int resuming = a->resume && state_load(&saved, state_path);
+    if (a->resume && !resuming) die("--resume: there is no run state %s to continue (start without --resume)", state_path);
+    if (resuming) state_check_flags(&saved, flags);
 
-    // 1. tokenizer: byte-level BPE on rendered documents, every digit its own token
-    double t0 = now_seconds();
     TextCodec tc;
-    memset(&tc, 0, sizeof(tc));
-    size_t corpus_len;
-    char *corpus = tokenizer_corpus(&train, 20000, (uint64_t)a->seed, &corpus_len);
-    const char *specials[1] = {EOT};
-    char err[512];
-    if (tok_train(&tc.tok, corpus, corpus_len, a->vocab, specials, 1, TOK_SPLIT_DIGITS, err, sizeof(err))) die("tokenizer: %s", err);
-    free(corpus);
-    if (codec_init(&tc, err, sizeof(err))) die("tokenizer: %s (try a larger --vocab)", err);
-    fprintf(stderr, "tokenizer: %d tokens, trained on %.1f MB in %.1f s\n", tok_vocab_size(&tc.tok), corpus_len / 1e6, now_seconds() - t0);
-
-    // 2. the model
-    int V = tok_vocab_size(&tc.tok);
-    GPTConfig cfg = {.max_seq_len = a->seq, .vocab_size = V, .padded_vocab_size = (V + 127) / 128 * 128,
-                     .num_layers = a->layers, .num_heads = a->heads, .channels = a->channels};
     GPT model;
-    gpt_init_random(&model, cfg, (uint64_t)a->seed);
-    fprintf(stderr, "model: %d layers, %d heads, %d channels, context %d, vocab %d: %zu parameters\n",
-            a->layers, a->heads, a->channels, a->seq, V, model.num_parameters);
-    KVCache kv;
-    kvcache_init(&kv, cfg, 128);
-
-    // 3. train on the document stream
+    memset(&tc, 0, sizeof(tc));
     int B = a->batch, T = a->seq;
     DocStream ds = {.rng = rng_seed((uint64_t)a->seed + 1), .order = malloc(train.n * sizeof(int))};
     for (int i = 0; i < train.n; i++) ds.order[i] = i;
     ds.next_problem = train.n; // shuffle before the first document
+    CsvLog log;
+    csv_open(&log, a->log_path, a->out, "step,loss,lr,grad_norm,tokens,tok_per_s,test_acc,judge_auroc_habit,judge_auroc_slip\n");
+    PretrainProgress pg = {0};
+    if (resuming) {
+        pretrain_restore(&saved, &pg, &model, &tc, &ds, train.n, &log);
+        state_free(&saved);
+        if (pg.step > a->steps) fprintf(stderr, "%s: the run is already complete\n", state_path);
+        else fprintf(stderr, "resuming %s at step %d of %d\n", state_path, pg.step, a->steps);
+    } else {
+        // 1. tokenizer: byte-level BPE on rendered documents, every digit its own token
+        double t0 = now_seconds();
+        size_t corpus_len;
+        char *corpus = tokenizer_corpus(&train, 20000, (uint64_t)a->seed, &corpus_len);
+        const char *specials[1] = {EOT};
+        char err[512];
+        if (tok_train(&tc.tok, corpus, corpus_len, a->vocab, specials, 1, TOK_SPLIT_DIGITS, err, sizeof(err))) die("tokenizer: %s", err);
+        free(corpus);
+        if (codec_init(&tc, err, sizeof(err))) die("tokenizer: %s (try a larger --vocab)", err);
+        fprintf(stderr, "tokenizer: %d tokens, trained on %.1f MB in %.1f s\n", tok_vocab_size(&tc.tok), corpus_len / 1e6, now_seconds() - t0);
+
+        // 2. the model
+        int V = tok_vocab_size(&tc.tok);
+        GPTConfig cfg = {.max_seq_len = a->seq, .vocab_size = V, .padded_vocab_size = (V + 127) / 128 * 128,
+                         .num_layers = a->layers, .num_heads = a->heads, .channels = a->channels};
+        gpt_init_random(&model, cfg, (uint64_t)a->seed);
+    }
+    fprintf(stderr, "model: %d layers, %d heads, %d channels, context %d, vocab %d: %zu parameters\n",
+            a->layers, a->heads, a->channels, a->seq, model.config.vocab_size, model.num_parameters);
+    require_prompts_fit(&test, a->eval_n, &tc, a->seq, 1);
+    KVCache kv;
+    kvcache_init(&kv, model.config, 128);
+
+    // 3. train on the document stream
     int *rows = malloc((size_t)B * (T + 1) * sizeof(int)), *counted = malloc((size_t)B * (T + 1) * sizeof(int));
     int *inputs = malloc((size_t)B * T * sizeof(int)), *targets = malloc((size_t)B * T * sizeof(int));
     float *c = malloc((size_t)B * T * sizeof(float));
-    CsvLog log;
-    csv_open(&log, a->log_path, a->out, "step,loss,lr,grad_norm,tokens,tok_per_s,test_acc,judge_auroc_habit,judge_auroc_slip\n");
     AdamWConfig opt = {.lr = a->lr, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f, .weight_decay = a->weight_decay};
-    double t_start = now_seconds(), train_time = 0.0;
-    long tokens_seen = 0;
-    float last_acc = -1.0f;
-    for (int step = 0; step <= a->steps; step++) {
+    Buf state = {0};
+    double t_start = now_seconds();
+    int first_step = pg.step;
+    for (; pg.step <= a->steps; pg.step++) {
+        int step = pg.step;
         char row[256], extra[160], acc[64] = ",,";
         if (step % a->eval_every == 0 || step == a->steps) {
             char *sample = NULL;
             int n_eval = a->eval_n < test.n ? a->eval_n : test.n;
-            last_acc = (float)greedy_correct(&model, &tc, &kv, &test, n_eval, a->max_new, &sample) / n_eval;
+            pg.last_acc = (float)greedy_correct(&model, &tc, &kv, &test, n_eval, a->max_new, &sample) / n_eval;
             double auc_habit, auc_slip;
             judge_auroc(&model, &tc, &test, n_eval, &auc_habit, &auc_slip);
-            snprintf(acc, sizeof(acc), "%.4f,%.4f,%.4f", last_acc, auc_habit, auc_slip);
+            snprintf(acc, sizeof(acc), "%.4f,%.4f,%.4f", pg.last_acc, auc_habit, auc_slip);
             fprintf(stderr, "\nstep %d: greedy test accuracy %.1f%% (%d problems); as a judge, AUROC correct vs habit %.3f,"
-                    " vs slip %.3f; for example:\n%s\n%s\n", step, 100 * last_acc, n_eval, auc_habit, auc_slip, test.question[0], sample);
+                    " vs slip %.3f; for example:\n%s\n%s\n", step, 100 * pg.last_acc, n_eval, auc_habit, auc_slip, test.question[0], sample);
             free(sample);
-            save_checkpoint_or_die(&model, &tc, a->out); // the latest model is always on disk
             if (step == a->steps) {
-                snprintf(row, sizeof(row), "%d,,,,%ld,,%s\n", step, tokens_seen, acc);
+                snprintf(row, sizeof(row), "%d,,,,%ld,,%s\n", step, pg.tokens_seen, acc);
                 csv_row(&log, row);
                 break;
             }
@@ -872,22 +1321,44 @@ static void run_pretrain(const PretrainArgs *a) {
         for (int i = 0; i < B * T; i++) c[i] = (float)(c[i] / w_sum);
         gpt_forward(&model, inputs, targets, B, T);
         float loss = (float)gpt_weighted_loss(&model, c);
-        if (!isfinite(loss)) die("non-finite loss at step %d: lower --lr", step);
         gpt_zero_grad(&model);
         gpt_backward(&model, c);
+        if (fault_nan_at(step)) model.grads_memory[0] = NAN;
         float gnorm = gpt_clip_grad_norm(&model, 1.0f);
         opt.lr = lr_schedule(step, a->steps, a->warmup, a->lr, a->min_lr_frac);
-        gpt_adamw_update(&model, opt);
-        train_time += now_seconds() - ts;
-        tokens_seen += (long)B * T;
-        snprintf(row, sizeof(row), "%d,%.5f,%.3g,%.4f,%ld,%.0f,%s\n", step, loss, opt.lr, gnorm, tokens_seen,
-                 tokens_seen / train_time, acc);
+        int finite = isfinite(loss) && isfinite(gnorm);
+        if (finite) gpt_adamw_update(&model, opt); // else skipped: the weights stay finite
+        pg.bad_in_row = finite ? 0 : pg.bad_in_row + 1;
+        pg.train_time += now_seconds() - ts;
+        pg.tokens_seen += (long)B * T;
+        snprintf(row, sizeof(row), "%d,%.5f,%.3g,%.4f,%ld,%.0f,%s\n", step, loss, opt.lr, gnorm, pg.tokens_seen,
+                 pg.tokens_seen / pg.train_time, acc);
         csv_row(&log, row);
-        snprintf(extra, sizeof(extra), "loss %.4f  %.0f tok/s  test %.1f%%", loss, tokens_seen / train_time, 100 * last_acc);
-        progress("pretrain", step + 1, a->steps, t_start, extra);
+        if (!finite) fprintf(stderr, "\nstep %d: non-finite %s, update skipped (%d in a row)\n", step,
+                             isfinite(loss) ? "gradient" : "loss", pg.bad_in_row);
+        snprintf(extra, sizeof(extra), "loss %.4f  %.0f tok/s  test %.1f%%", loss, pg.tokens_seen / pg.train_time, 100 * pg.last_acc);
+        progress("pretrain", step + 1 - first_step, a->steps - first_step, t_start, extra);
+        // the latest model is on disk before every evaluation, and when stopping
+        int next = step + 1, stop = g_stop || pg.bad_in_row >= MAX_BAD_STEPS;
+        if (next % a->eval_every == 0 || next == a->steps || stop) {
+            pg.step = next;
+            save_checkpoint_or_die(&model, &tc, a->out);
+            pretrain_save(state_path, &state, flags, &pg, &model, &tc, &ds, train.n, &log);
+            pg.step = step;
+        }
+        if (pg.bad_in_row >= MAX_BAD_STEPS)
+            die("stopping at step %d: %d non-finite steps in a row (the last finite weights are in %s; try a lower --lr)",
+                step, pg.bad_in_row, a->out);
+        if (g_stop) {
+            fprintf(stderr, "\nsaved %s and %s at step %d; continue with --resume\n", a->out, state_path, next);
+            exit(EXIT_INTERRUPTED);
+        }
     }
+    pg.step = a->steps + 1; // complete
     save_checkpoint_or_die(&model, &tc, a->out);
+    pretrain_save(state_path, &state, flags, &pg, &model, &tc, &ds, train.n, &log);
     fprintf(stderr, "wrote %s and %s (%.1f min)\n", a->out, log.path, (now_seconds() - t_start) / 60);
+    free(state.data);
     csv_close(&log);
     kvcache_free(&kv);
     free(rows); free(counted); free(inputs); free(targets); free(c); free(ds.order);
@@ -918,7 +1389,7 @@ typedef struct { const char *question; float weight; TokIds suffix; } MetaQuesti
 
 typedef struct {
     const char *init, *out, *log_path, *data_dir, *reward;
-    int steps, prompts, group, updates, max_new, eval_every, eval_n, seed, threads, micro_batch, std_norm, raw_prob;
+    int steps, prompts, group, updates, max_new, eval_every, eval_n, seed, threads, micro_batch, std_norm, raw_prob, resume;
     float lr, eps_low, eps_high, kl_beta, clip_norm, temperature, weight_decay;
     int n_eval, n_meta;
     Evaluator ev[MAX_EVALUATORS];
@@ -959,7 +1430,10 @@ static const char *RL_HELP =
     "  --eval-n N         test problems per evaluation (default 500)\n"
     "  --micro-batch M    sequences per forward/backward (default 32; memory only)\n"
     "  --seed S           (default 1)\n"
-    "  --threads N        OpenMP threads (default: all)\n";
+    "  --threads N        OpenMP threads (default: all)\n"
+    "  --resume           continue the run saved in --out's .state (written at every\n"
+    "                     evaluation and on Ctrl-C), possibly to a larger --steps; ends\n"
+    "                     bit-identical to an uninterrupted run (same flags and threads)\n";
 
 static void rl_defaults(RLArgs *a) {
     memset(a, 0, sizeof(*a));
@@ -1006,6 +1480,7 @@ static void parse_rl_args(RLArgs *a, int argc, char **argv, int first) {
         else if (!strcmp(f, "--clip-norm")) a->clip_norm = parse_float(f, flag_value(argc, argv, &i), 0, 1e9);
         else if (!strcmp(f, "--std-norm")) a->std_norm = 1;
         else if (!strcmp(f, "--raw-prob")) a->raw_prob = 1;
+        else if (!strcmp(f, "--resume")) a->resume = 1;
         else if (!strcmp(f, "--eval-every")) a->eval_every = (int)parse_long(f, flag_value(argc, argv, &i), 1, 10000000);
         else if (!strcmp(f, "--eval-n")) a->eval_n = (int)parse_long(f, flag_value(argc, argv, &i), 1, 1000000);
         else if (!strcmp(f, "--micro-batch")) a->micro_batch = (int)parse_long(f, flag_value(argc, argv, &i), 1, 4096);
@@ -1020,11 +1495,15 @@ static void parse_rl_args(RLArgs *a, int argc, char **argv, int first) {
             MetaQuestion *m = &a->meta[a->n_meta++];
             m->question = split_weight(f, flag_value(argc, argv, &i), '=', &m->weight);
             if (!m->question[0]) die("--meta needs a question");
+            if (strchr(m->question, '\n')) die("--meta: the question must be a single line");
         } else die("unknown flag '%s' (see: train_rlme rl --help)", f);
     }
     if (!a->reward) die("--reward rlme|rlvr is required (see: train_rlme rl --help)");
     if (strcmp(a->reward, "rlme") && strcmp(a->reward, "rlvr")) die("--reward must be rlme or rlvr, got '%s'", a->reward);
     if (!a->init) die("--init CKPT is required");
+    if (!strcmp(a->reward, "rlvr") && (a->n_eval || a->n_meta || a->raw_prob))
+        die("--evaluator, --meta and --raw-prob shape the RLME reward; --reward rlvr reads the label instead");
+    if ((long)a->prompts * a->group > 16384) die("--prompts x --group is %ld sequences a step, at most 16384", (long)a->prompts * a->group);
     if (a->kl_beta < 0) a->kl_beta = !strcmp(a->reward, "rlme") ? 0.3f : 0.0f;
     if (a->n_eval == 0) a->ev[a->n_eval++] = (Evaluator){.path = strdup("frozen-self"), .weight = 1.0f};
     if (a->n_meta == 0) a->meta[a->n_meta++] = (MetaQuestion){.question = strdup(META_CORRECT), .weight = 1.0f};
@@ -1186,7 +1665,8 @@ typedef struct { double kl, entropy, clip_frac; float grad_norm; } UpdateStats;
 // One optimizer step over the whole rollout batch: micro-batches accumulate the
 // gradient of the CISPO objective (through cispo_weight's c_t), then clip + AdamW.
 // The policy's entropy is measured when asked (the first pass: the rollout policy).
-static void cispo_update(const RLArgs *a, GPT *policy, const Batch *bt, AdamWConfig opt, int want_entropy, UpdateStats *st) {
+// A non-finite gradient is not applied; returns whether the step was.
+static int cispo_update(const RLArgs *a, GPT *policy, const Batch *bt, AdamWConfig opt, int want_entropy, UpdateStats *st) {
     const Rollout *r = &bt->r;
     int MB = a->micro_batch, maxT = policy->config.max_seq_len, V = policy->config.vocab_size, Vp = policy->config.padded_vocab_size;
     long n_tok = 0, n_clipped = 0;
@@ -1218,11 +1698,13 @@ static void cispo_update(const RLArgs *a, GPT *policy, const Batch *bt, AdamWCon
         gpt_backward(policy, c);
     }
     st->grad_norm = gpt_clip_grad_norm(policy, a->clip_norm);
-    gpt_adamw_update(policy, opt);
+    int applied = isfinite(st->grad_norm);
+    if (applied) gpt_adamw_update(policy, opt);
     st->kl = n_tok ? kl / n_tok : 0.0;
     st->entropy = n_tok ? entropy / n_tok : 0.0;
     st->clip_frac = n_tok ? (double)n_clipped / n_tok : 0.0;
     free(rows); free(end); free(inputs); free(targets); free(c);
+    return applied;
 }
 
 // ---- diagnostics (labels read for the log only) -------------------------------
@@ -1267,8 +1749,98 @@ typedef struct {
     double seconds;
 } RLResult;
 
+// The flags that shape an RL run (all but --steps, --out, --log, --threads) and the
+// files it reads, one "name=value" line each: a resume must agree on all of them.
+// The frozen evaluator and the KL anchor are --init, identified by its hash.
+static void rl_flags(const RLArgs *a, const char *rl_path, const char *test_path, char *out, size_t cap) {
+    int n = snprintf(out, cap,
+                     "run=rl\n--reward=%s\n--init (hash)=%016llx\n--prompts=%d\n--group=%d\n--updates=%d\n--max-new=%d\n"
+                     "--temperature=%s\n--lr=%s\n--wd=%s\n--eps-high=%s\n--eps-low=%s\n--kl=%s\n--clip-norm=%s\n"
+                     "--std-norm=%d\n--raw-prob=%d\n--eval-every=%d\n--eval-n=%d\n--micro-batch=%d\n--seed=%d\n"
+                     "rl.jsonl (hash)=%016llx\ntest.jsonl (hash)=%016llx\n",
+                     a->reward, (unsigned long long)file_hash_or_die(a->init), a->prompts, a->group, a->updates, a->max_new,
+                     flt(a->temperature), flt(a->lr), flt(a->weight_decay), flt(a->eps_high), flt(a->eps_low), flt(a->kl_beta), flt(a->clip_norm), a->std_norm,
+                     a->raw_prob, a->eval_every, a->eval_n, a->micro_batch, a->seed,
+                     (unsigned long long)file_hash_or_die(rl_path), (unsigned long long)file_hash_or_die(test_path));
+    for (int j = 0; j < a->n_eval && n < (int)cap; j++) {
+        const char *p = a->ev[j].path;
+        char who[64];
+        if (!strcmp(p, "frozen-self") || !strcmp(p, "live-self")) snprintf(who, sizeof(who), "%s", p);
+        else snprintf(who, sizeof(who), "hash %016llx", (unsigned long long)file_hash_or_die(p));
+        n += snprintf(out + n, cap - n, "--evaluator %d=%s:%s\n", j + 1, who, flt(a->ev[j].weight));
+    }
+    for (int k = 0; k < a->n_meta && n < (int)cap; k++)
+        n += snprintf(out + n, cap - n, "--meta %d=%s=%s\n", k + 1, a->meta[k].question, flt(a->meta[k].weight));
+    if (n >= (int)cap) die("too many or too long --evaluator/--meta flags");
+}
+
+// Everything of an RL run that changes from step to step, besides the policy.
+typedef struct {
+    int step;         // the next step to run
+    int bad_in_row;   // consecutive skipped (non-finite) steps
+    double seconds;   // time spent in earlier sessions
+    uint64_t rng;
+    int *order, next_prompt, n_prompts;
+} RLProgress;
+
+static void rl_save(const char *path, Buf *b, const char *flags, const RLProgress *pg, const GPT *policy,
+                    const RLResult *res, const CsvLog *log) {
+    double prog[3] = {pg->step, pg->bad_in_row, pg->seconds};
+    int32_t next_prompt = pg->next_prompt, n_test = res->n_test;
+    state_begin(b);
+    state_put(b, "FLAG", flags, strlen(flags));
+    state_put(b, "PROG", prog, sizeof(prog));
+    state_put_model(b, policy);
+    state_put(b, "RRNG", &pg->rng, sizeof(pg->rng));
+    state_put(b, "RORD", pg->order, (size_t)pg->n_prompts * sizeof(int));
+    state_put(b, "RNXT", &next_prompt, sizeof(next_prompt));
+    state_put(b, "NTST", &n_test, sizeof(n_test));
+    state_put(b, "TACC", res->test_acc, res->n_test * sizeof(float));
+    state_put(b, "TSTP", res->test_step, res->n_test * sizeof(int));
+    state_put(b, "REWD", res->reward, pg->step * sizeof(float));
+    state_put(b, "LENG", res->length, pg->step * sizeof(float));
+    state_put(b, "CSVT", log->text, log->len);
+    state_commit(b, path);
+}
+
+// Restores what rl_save wrote (flags checked by the caller) into a run of res->steps.
+static void rl_restore(const RunState *s, RLProgress *pg, GPT *policy, RLResult *res, int max_tests, CsvLog *log) {
+    double prog[3];
+    state_get(s, "PROG", prog, sizeof(prog));
+    pg->step = (int)prog[0]; pg->bad_in_row = (int)prog[1]; pg->seconds = prog[2];
+    if (pg->step < 1) die("%s: run state has a bad step %d", s->path, pg->step);
+    if (pg->step > res->steps + 1) die("cannot resume from %s: it is at step %d, beyond --steps %d", s->path, pg->step - 1, res->steps);
+    GPT saved;
+    state_get_model(s, &saved);
+    if (memcmp(&saved.config, &policy->config, sizeof(GPTConfig)) != 0) die("%s: run state's model shape differs from --init's", s->path);
+    memcpy(policy->params_memory, saved.params_memory, policy->num_parameters * sizeof(float));
+    policy->adam_t = saved.adam_t;
+    policy->m_memory = saved.m_memory; policy->v_memory = saved.v_memory;
+    saved.m_memory = saved.v_memory = NULL;
+    gpt_free(&saved);
+    state_get(s, "RRNG", &pg->rng, sizeof(pg->rng));
+    state_get(s, "RORD", pg->order, (size_t)pg->n_prompts * sizeof(int));
+    int32_t next_prompt, n_test;
+    state_get(s, "RNXT", &next_prompt, sizeof(next_prompt));
+    pg->next_prompt = next_prompt;
+    for (int i = 0; i < pg->n_prompts; i++)
+        if (pg->order[i] < 0 || pg->order[i] >= pg->n_prompts) die("%s: run state's prompt order is corrupt", s->path);
+    if (next_prompt < 0 || next_prompt > pg->n_prompts) die("%s: run state's prompt position is corrupt", s->path);
+    state_get(s, "NTST", &n_test, sizeof(n_test));
+    if (n_test < 1 || n_test > pg->step || n_test > max_tests) die("%s: run state's evaluation count is corrupt", s->path);
+    res->n_test = n_test;
+    state_get(s, "TACC", res->test_acc, n_test * sizeof(float));
+    state_get(s, "TSTP", res->test_step, n_test * sizeof(int));
+    state_get(s, "REWD", res->reward, pg->step * sizeof(float));
+    state_get(s, "LENG", res->length, pg->step * sizeof(float));
+    char *csv = state_get_text(s, "CSVT", NULL);
+    csv_restore(log, csv);
+    free(csv);
+}
+
 static void run_rl(RLArgs *a, RLResult *res) {
     set_threads(a->threads);
+    catch_stop_signals();
     int rlme = !strcmp(a->reward, "rlme");
     TextCodec tc;
     GPT policy, ref; // ref: the initial policy, frozen (KL anchor, and the frozen-self evaluator)
@@ -1296,12 +1868,20 @@ static void run_rl(RLArgs *a, RLResult *res) {
     }
     // the rl split's questions drive rollouts; its labels only reach reward_rlvr and diagnose
     ensure_synth_data(a->data_dir);
-    char path[1024];
+    char rl_path[1024], test_path[1024], state_path[1024], flags[4096];
     Problems rl, test;
-    snprintf(path, sizeof(path), "%s/rl.jsonl", a->data_dir);
-    load_problems_or_die(&rl, path, 0);
-    snprintf(path, sizeof(path), "%s/test.jsonl", a->data_dir);
-    load_problems_or_die(&test, path, 0);
+    snprintf(rl_path, sizeof(rl_path), "%s/rl.jsonl", a->data_dir);
+    load_problems_or_die(&rl, rl_path, 0);
+    snprintf(test_path, sizeof(test_path), "%s/test.jsonl", a->data_dir);
+    load_problems_or_die(&test, test_path, 0);
+    require_prompts_fit(&rl, rl.n, &tc, maxT, n_suffix + 1);
+    require_prompts_fit(&test, a->eval_n, &tc, maxT, 1);
+    rl_flags(a, rl_path, test_path, flags, sizeof(flags));
+    state_path_of(a->out, state_path, sizeof(state_path));
+    RunState saved;
+    int resuming = a->resume && state_load(&saved, state_path);
+    if (a->resume && !resuming) die("--resume: there is no run state %s to continue (start without --resume)", state_path);
+    if (resuming) state_check_flags(&saved, flags);
 
     int P = a->prompts, G = a->group, n = P * G;
     KVCache kv;
@@ -1314,9 +1894,9 @@ static void run_rl(RLArgs *a, RLResult *res) {
     bt.p_correct = malloc(n * sizeof(float));
     bt.ref_logp = malloc((size_t)n * a->max_new * sizeof(float));
     bt.order = malloc(n * sizeof(int));
-    uint64_t rng = rng_seed((uint64_t)a->seed);
-    int *order = malloc(rl.n * sizeof(int)), next_prompt = rl.n;
-    for (int i = 0; i < rl.n; i++) order[i] = i;
+    RLProgress pg = {.step = 1, .rng = rng_seed((uint64_t)a->seed), .order = malloc(rl.n * sizeof(int)),
+                     .next_prompt = rl.n, .n_prompts = rl.n};
+    for (int i = 0; i < rl.n; i++) pg.order[i] = i;
 
     CsvLog log;
     csv_open(&log, a->log_path, a->out, "step,reward_mean,reward_std,frac_reward_zero_std,completion_len_mean,completion_clipped_ratio,"
@@ -1324,31 +1904,41 @@ static void run_rl(RLArgs *a, RLResult *res) {
                              "auroc,auroc_within,reward_gap\n");
     AdamWConfig opt = {.lr = a->lr, .beta1 = 0.9f, .beta2 = 0.99f, .eps = 1e-8f, .weight_decay = a->weight_decay};
     res->steps = a->steps; res->n_test = 0;
-    res->test_acc = malloc((a->steps / a->eval_every + 2) * sizeof(float));
-    res->test_step = malloc((a->steps / a->eval_every + 2) * sizeof(int));
+    int max_tests = a->steps / a->eval_every + 2;
+    res->test_acc = malloc(max_tests * sizeof(float));
+    res->test_step = malloc(max_tests * sizeof(int));
     res->reward = calloc(a->steps + 1, sizeof(float));
     res->length = calloc(a->steps + 1, sizeof(float));
-    double t_start = now_seconds();
+    double t_start = now_seconds(); // this session's start (earlier sessions' time is in pg.seconds)
     char row[1024], acc[16];
 
-    float base_acc = greedy_accuracy(&policy, &tc, &kv, &test, a->eval_n, a->max_new);
-    res->test_acc[res->n_test] = base_acc; res->test_step[res->n_test++] = 0;
-    snprintf(row, sizeof(row), "0,,,,,,,,,,,,,,%.4f,,,\n", base_acc);
-    csv_row(&log, row);
-    fprintf(stderr, "%s: step 0 greedy test accuracy %.1f%%\n", a->reward, 100 * base_acc);
-
-    for (int step = 1; step <= a->steps; step++) {
+    if (resuming) {
+        rl_restore(&saved, &pg, &policy, res, max_tests, &log);
+        state_free(&saved);
+        if (pg.step > a->steps) fprintf(stderr, "%s: the run is already complete\n", state_path);
+        else fprintf(stderr, "resuming %s at step %d of %d\n", state_path, pg.step, a->steps);
+    } else {
+        float base_acc = greedy_accuracy(&policy, &tc, &kv, &test, a->eval_n, a->max_new);
+        res->test_acc[res->n_test] = base_acc; res->test_step[res->n_test++] = 0;
+        snprintf(row, sizeof(row), "0,,,,,,,,,,,,,,%.4f,,,\n", base_acc);
+        csv_row(&log, row);
+        fprintf(stderr, "%s: step 0 greedy test accuracy %.1f%%\n", a->reward, 100 * base_acc);
+    }
+    Buf state = {0};
+    int first_step = pg.step;
+    for (; pg.step <= a->steps; pg.step++) {
+        int step = pg.step;
         double t0 = now_seconds();
         // 1. sample: P prompts from the rl split (questions only), G completions each
         Rollout *r = &bt.r;
         r->prompts.n = 0;
         int longest = 0;
         for (int p = 0; p < P; p++) {
-            if (next_prompt == rl.n) { // reshuffle each pass over the split
-                for (int i = rl.n - 1; i > 0; i--) { int j = (int)(rng_u64(&rng) % (i + 1)); int x = order[i]; order[i] = order[j]; order[j] = x; }
-                next_prompt = 0;
+            if (pg.next_prompt == rl.n) { // reshuffle each pass over the split
+                for (int i = rl.n - 1; i > 0; i--) { int j = (int)(rng_u64(&pg.rng) % (i + 1)); int x = pg.order[i]; pg.order[i] = pg.order[j]; pg.order[j] = x; }
+                pg.next_prompt = 0;
             }
-            int q = order[next_prompt++], off = (int)r->prompts.n;
+            int q = pg.order[pg.next_prompt++], off = (int)r->prompts.n;
             encode_prompt(&tc, rl.question[q], &r->prompts);
             int len = (int)r->prompts.n - off;
             if (len > longest) longest = len;
@@ -1358,25 +1948,31 @@ static void run_rl(RLArgs *a, RLResult *res) {
         if (r->max_new > maxT - longest - n_suffix) r->max_new = maxT - longest - n_suffix;
         if (r->max_new < 1) die("a prompt of %d tokens leaves no room for a completion in the context of %d", longest, maxT);
         SampleConfig sc = {.temperature = a->temperature, .top_p = 1.0f, .max_new = r->max_new, .stop_token = tc.eot};
-        generate_all(&policy, &kv, r, sc, &rng);
+        generate_all(&policy, &kv, r, sc, &pg.rng);
         double t1 = now_seconds();
 
         // 2. reward
         sort_by_length(r, bt.order);
         if (rlme) reward_rlme(a, &policy, &tc, &bt);
         else reward_rlvr(&tc, &rl, &bt);
+        if (fault_nan_at(step)) bt.reward[0] = NAN;
+        const char *fault = NULL; // what was not finite, if anything: the step is then skipped
+        for (int i = 0; i < n; i++) if (!isfinite(bt.reward[i])) fault = "reward";
         double t2 = now_seconds();
 
         // 3. advantage
         group_advantages(bt.reward, bt.adv, P, G, a->std_norm);
 
         // 4 + 5. CISPO updates against the behaviour log-probs stored at sampling
-        completion_logp(&ref, r, bt.order, a->micro_batch, bt.ref_logp);
         UpdateStats st = {0}, first = {0}; // entropy and KL at the rollout policy; clipping after it moved
-        for (int u = 0; u < a->updates; u++) {
-            cispo_update(a, &policy, &bt, opt, u == 0, &st);
-            if (u == 0) first = st;
+        if (!fault) {
+            completion_logp(&ref, r, bt.order, a->micro_batch, bt.ref_logp);
+            for (int u = 0; u < a->updates && !fault; u++) {
+                if (!cispo_update(a, &policy, &bt, opt, u == 0, &st)) fault = "gradient";
+                if (u == 0) first = st;
+            }
         }
+        pg.bad_in_row = fault ? pg.bad_in_row + 1 : 0;
         double t3 = now_seconds();
 
         // log
@@ -1410,18 +2006,36 @@ static void run_rl(RLArgs *a, RLResult *res) {
         csv_row(&log, row);
         res->reward[step] = (float)rmean;
         res->length[step] = (float)(len_mean / n);
+        if (fault) fprintf(stderr, "\nstep %d: non-finite %s, update skipped (%d in a row)\n", step, fault, pg.bad_in_row);
         char extra[200];
         snprintf(extra, sizeof(extra), "reward %.3f  sample acc %.0f%%  len %.0f  test %.1f%%", rmean, 100 * d.acc, len_mean / n,
                  100 * res->test_acc[res->n_test - 1]);
-        progress(a->reward, step, a->steps, t_start, extra);
+        progress(a->reward, step + 1 - first_step, a->steps + 1 - first_step, t_start, extra);
+        // policy and state are on disk after every evaluation, at the end, and when stopping
+        int stop = g_stop || pg.bad_in_row >= MAX_BAD_STEPS;
+        if (acc[0] || stop) {
+            RLProgress at = pg;
+            at.step = step + 1;
+            at.seconds = pg.seconds + (now_seconds() - t_start);
+            save_checkpoint_or_die(&policy, &tc, a->out);
+            rl_save(state_path, &state, flags, &at, &policy, res, &log);
+        }
+        if (pg.bad_in_row >= MAX_BAD_STEPS)
+            die("stopping at step %d: %d non-finite steps in a row (the last finite weights are in %s; try a lower --lr)",
+                step, pg.bad_in_row, a->out);
+        if (g_stop) {
+            fprintf(stderr, "\nsaved %s and %s at step %d; continue with --resume\n", a->out, state_path, step + 1);
+            exit(EXIT_INTERRUPTED);
+        }
     }
-    save_checkpoint_or_die(&policy, &tc, a->out);
-    res->seconds = now_seconds() - t_start;
+    if (first_step > a->steps) save_checkpoint_or_die(&policy, &tc, a->out); // a complete run, resumed: the same file
+    res->seconds = pg.seconds + (now_seconds() - t_start);
     fprintf(stderr, "wrote %s and %s (%.1f min)\n", a->out, log.path, res->seconds / 60);
+    free(state.data);
     csv_close(&log);
     kvcache_free(&kv);
     rollout_free(&bt.r);
-    free(bt.prompt_of); free(bt.reward); free(bt.adv); free(bt.p_correct); free(bt.ref_logp); free(bt.order); free(order);
+    free(bt.prompt_of); free(bt.reward); free(bt.adv); free(bt.p_correct); free(bt.ref_logp); free(bt.order); free(pg.order);
     for (int j = 0; j < a->n_eval; j++) if (a->ev[j].model == &a->ev[j].own) gpt_free(&a->ev[j].own);
     for (int k = 0; k < a->n_meta; k++) tok_ids_free(&a->meta[k].suffix);
     free_problems(&rl); free_problems(&test);
@@ -1446,7 +2060,7 @@ static int cmd_rl(int argc, char **argv) {
 
 static const char *EVAL_HELP =
     "usage: train_rlme eval --model CKPT --data FILE.jsonl [--limit N]\n"
-    "Greedy accuracy on a GSM8K-format split; prints accuracy: K/N = X%%.\n"
+    "Greedy accuracy on a GSM8K-format split; prints accuracy: K/N = X%.\n"
     "  --model CKPT    checkpoint with its tokenizer\n"
     "  --data FILE     jsonl with \"question\" and \"answer\" (#### N) fields\n"
     "  --limit N       the first N problems only (default: all)\n"
@@ -1474,6 +2088,7 @@ static int cmd_eval(int argc, char **argv) {
     Problems P;
     load_problems_or_die(&P, data, 0);
     int n = limit && limit < P.n ? limit : P.n;
+    require_prompts_fit(&P, n, &tc, model.config.max_seq_len, 1);
     KVCache kv;
     kvcache_init(&kv, model.config, n < 128 ? n : 128);
     int k = greedy_correct(&model, &tc, &kv, &P, n, max_new, NULL);
@@ -1486,7 +2101,8 @@ static const char *JUDGE_HELP =
     "usage: train_rlme judge --model CKPT --question TEXT --answer TEXT [--meta Q]\n"
     "Prints p(Yes) = P(Yes) / (P(Yes) + P(No)) of the evaluator for the meta-question,\n"
     "and the raw P(Yes) and P(No), with the same template RL uses.\n"
-    "  --meta Q        meta-question (default \"" META_CORRECT "\")\n";
+    "  --meta Q        meta-question (default \"" META_CORRECT "\")\n"
+    "  --threads N     OpenMP threads (default: all)\n";
 
 static int cmd_judge(int argc, char **argv) {
     const char *model_path = NULL, *question = NULL, *answer = NULL, *meta = META_CORRECT;
@@ -1497,6 +2113,7 @@ static int cmd_judge(int argc, char **argv) {
         else if (!strcmp(f, "--question")) question = flag_value(argc, argv, &i);
         else if (!strcmp(f, "--answer")) answer = flag_value(argc, argv, &i);
         else if (!strcmp(f, "--meta")) meta = flag_value(argc, argv, &i);
+        else if (!strcmp(f, "--threads")) set_threads((int)parse_long(f, flag_value(argc, argv, &i), 1, 1024));
         else die("unknown flag '%s' (see: train_rlme judge --help)", f);
     }
     if (!question || !answer) die("--question and --answer are required");
@@ -1599,9 +2216,11 @@ static void write_curves_svg(const char *path, const Curve *curves, int n_curves
 static const char *DEFAULT_HELP =
     "usage: train_rlme [--quick] [--out DIR] [--threads N]\n"
     "With no command: the small-scale reproduction of the paper's Fig. 2. Pretrains the\n"
-    "base model (skipped when DIR/base.bin exists), then runs RLME (frozen-self evaluator,\n"
-    "no labels) and RLVR (labels) from that base, and writes DIR/{base,rlme,rlvr}.bin,\n"
-    "DIR/{rlme,rlvr}.csv and DIR/curves.svg. --quick does it all at toy size (CI smoke test).\n"
+    "base model, then runs RLME (frozen-self evaluator, no labels) and RLVR (labels) from\n"
+    "that base, and writes DIR/{base,rlme,rlvr}.bin, DIR/{base,rlme,rlvr}.csv and\n"
+    "DIR/curves.svg. Run again after Ctrl-C, it continues where it stopped (each phase\n"
+    "resumes from its .state; a finished one is not redone: delete DIR to start over).\n"
+    "--quick does it all at toy size (CI smoke test).\n"
     "  --out DIR      output directory (default out, or out-quick with --quick)\n";
 
 static int cmd_default(int argc, char **argv) {
@@ -1619,16 +2238,29 @@ static int cmd_default(int argc, char **argv) {
     double t0 = now_seconds();
     char base[1024], out[1024], log_path[1024], svg[1024];
     snprintf(base, sizeof(base), "%s/base.bin", dir);
+    // pretraining runs unless a finished base is there: a base.bin without a state
+    // (made elsewhere), or one whose state says the run is complete
+    char state[1024];
+    state_path_of(base, state, sizeof(state));
+    PretrainArgs p;
+    pretrain_defaults(&p);
+    p.out = base; p.threads = threads;
+    if (quick) { p.layers = 2; p.heads = 2; p.channels = 64; p.steps = 250; p.batch = 8; p.seq = 192; p.eval_every = 250; p.eval_n = 100; p.warmup = 20; }
+    RunState saved;
+    int have_state = state_load(&saved, state), pretrain_done = access(base, R_OK) == 0 && !have_state;
+    if (have_state) {
+        double prog[5];
+        state_get(&saved, "PROG", prog, sizeof(prog));
+        pretrain_done = prog[0] > p.steps;
+        state_free(&saved);
+    }
     double t_pretrain = 0.0;
-    if (access(base, R_OK) != 0) {
-        PretrainArgs p;
-        pretrain_defaults(&p);
-        p.out = base; p.threads = threads;
-        if (quick) { p.layers = 2; p.heads = 2; p.channels = 64; p.steps = 250; p.batch = 8; p.seq = 192; p.eval_every = 250; p.eval_n = 100; p.warmup = 20; }
+    if (!pretrain_done) {
+        p.resume = have_state;
         run_pretrain(&p);
         t_pretrain = now_seconds() - t0;
     } else {
-        fprintf(stderr, "using the existing base model %s (delete it to pretrain again)\n", base);
+        fprintf(stderr, "using the finished base model %s (delete it and %s to pretrain again)\n", base, state);
     }
     RLResult res[2];
     const char *rewards[2] = {"rlme", "rlvr"};
@@ -1644,6 +2276,9 @@ static int cmd_default(int argc, char **argv) {
         snprintf(out, sizeof(out), "%s/%s.bin", dir, rewards[k]);
         snprintf(log_path, sizeof(log_path), "%s/%s.csv", dir, rewards[k]);
         a.out = out; a.log_path = log_path;
+        // continue an RL run of this same base; after a new pretraining, start afresh
+        state_path_of(out, state, sizeof(state));
+        a.resume = pretrain_done && access(state, R_OK) == 0;
         run_rl(&a, &res[k]);
         free((char *)a.ev[0].path); free((char *)a.meta[0].question);
     }
@@ -1665,10 +2300,10 @@ static int cmd_default(int argc, char **argv) {
 // The prompt of score/sample as ids: --ids/--prompt-ids lists, or text through the
 // checkpoint's tokenizer (has_tok says whether it carries one).
 static int *prompt_ids_or_die(const char *ids_flag, const char *ids_arg, const char *text, const char *question,
-                              int has_tok, TextCodec *tc, int V, int *n) {
+                              const char *model_path, int has_tok, TextCodec *tc, int V, int *n) {
     if (!!ids_arg + !!text + !!question != 1) die("give exactly one of %s, --prompt/--text or --question", ids_flag);
     if (ids_arg) return parse_ids(ids_flag, ids_arg, V, n);
-    if (!has_tok) die("this checkpoint carries no tokenizer: give token ids with %s", ids_flag);
+    if (!has_tok) die("%s: checkpoint carries no tokenizer: give token ids with %s", model_path, ids_flag);
     TokIds ids = {0};
     if (text) encode_append(tc, text, &ids);
     else encode_prompt(tc, question, &ids);
@@ -1701,7 +2336,7 @@ static int cmd_score(int argc, char **argv) {
     TextCodec tc;
     int has_tok = load_checkpoint_or_die(&model, &tc, model_path);
     int n;
-    int *ids = prompt_ids_or_die("--ids", ids_arg, text, NULL, has_tok, &tc, model.config.vocab_size, &n);
+    int *ids = prompt_ids_or_die("--ids", ids_arg, text, NULL, model_path, has_tok, &tc, model.config.vocab_size, &n);
     if (n < 2) die("need at least 2 tokens to score one (got %d)", n);
     if (n > model.config.max_seq_len) die("the sequence has %d tokens, longer than the context (%d)", n, model.config.max_seq_len);
     gpt_forward(&model, ids, ids + 1, 1, n - 1);
@@ -1758,10 +2393,10 @@ static int cmd_sample(int argc, char **argv) {
     GPT model;
     TextCodec tc;
     int has_tok = load_checkpoint_or_die(&model, &tc, model_path);
-    if (!has_tok && !print_ids) die("this checkpoint carries no tokenizer: use --print-ids");
+    if (!has_tok && !print_ids) die("%s: checkpoint carries no tokenizer: use --print-ids", model_path);
     if (stop == -2) stop = has_tok ? tc.eot : -1;
     int n;
-    int *prompt = prompt_ids_or_die("--prompt-ids", prompt_arg, text, question, has_tok, &tc, model.config.vocab_size, &n);
+    int *prompt = prompt_ids_or_die("--prompt-ids", prompt_arg, text, question, model_path, has_tok, &tc, model.config.vocab_size, &n);
     if (n < 1) die("the prompt is empty");
     if (n + max_new - 1 > model.config.max_seq_len)
         die("prompt (%d tokens) + --max-new %d exceeds the context of %d", n, max_new, model.config.max_seq_len);
@@ -1802,7 +2437,7 @@ static const char *BENCH_HELP =
     "and prints train_tok_per_s=... and decode_tok_per_s=... lines.\n"
     "  --steps N      timed training steps after one warm-up (default 5)\n"
     "  --threads N    OpenMP threads (default: all)\n"
-    "  --peak G       FMA peak of one core in GFLOP/s, for the %%-of-peak line (default 78.4:\n"
+    "  --peak G       FMA peak of one core in GFLOP/s, for the %-of-peak line (default 78.4:\n"
     "                 2.45 GHz x 2 FMA units x 8 floats x 2, an AVX2 Zen 3 core)\n";
 
 // FLOPs of one forward pass over B x T tokens (multiply-add = 2): the linear

@@ -47,6 +47,7 @@ typedef struct {
     char *question; // UTF-8, malloc'd
     char *answer;   // UTF-8, malloc'd
     char *program;  // UTF-8, malloc'd, or NULL when the line has no "program" field
+    int line;       // 1-based line of the file it came from (gsm8k_load), for messages
 } GSMExample;
 
 // ----------------------------------------------------------------------------
@@ -348,7 +349,7 @@ static inline int gsm8k_load(const char *path, GSMExample **out, int *n, char *e
             snprintf(err, errlen, "%s:%zu: %s (column %zu)", path, lineno, msg, col);
             goto fail;
         }
-        count++;
+        ex[count++].line = (int)lineno;
     }
     if (count == 0) { snprintf(err, errlen, "%s:1: empty file (no JSON objects)", path); goto fail; }
     free(buf);
