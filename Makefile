@@ -89,6 +89,7 @@ test: $(addprefix $(BIN)/,$(TESTS)) $(BIN)/train_rlme $(BIN)/tokenizer data/synt
 	@TRAIN_RLME=$(BIN)/train_rlme bash test/test_cli.sh
 	@echo "== test_bad_inputs"; TRAIN_RLME=$(BIN)/train_rlme TOKENIZER_BIN=$(BIN)/tokenizer bash test/test_bad_inputs.sh
 	@echo "== test_resume"; TRAIN_RLME=$(BIN)/train_rlme bash test/test_resume.sh
+	@if [ "$(SANITIZE)" != 1 ]; then echo "== test_valgrind"; TRAIN_RLME=$(BIN)/train_rlme bash test/test_valgrind.sh; fi
 	@if [ "$(QUICK)" != 0 ]; then echo "== test_quick"; TRAIN_RLME=$(BIN)/train_rlme bash test/test_quick.sh; fi
 
 # the C trainer on the bench config and on the default model's size, side by side with

@@ -663,13 +663,12 @@ static int add_checks(char *sol, size_t cap, uint64_t *rng) {
 
 // A candidate solution for a meta-evaluation document and its three verdicts. The
 // mixture follows DESIGN.md ("What is already known", round 2).
-typedef struct { char text[2048]; int correct, logical, concise, like_solutions; } Candidate;
+typedef struct { char text[2048]; int correct, logical, concise; } Candidate;
 
 static void make_candidate(const SynthProblem *p, uint64_t *rng, Candidate *c) {
     int gold = synth_final(p, 0);
     float u = synth_uniform(rng);
     int len = -1, logical = 0;
-    c->like_solutions = u < 0.50f;
     if (u < 0.50f) {                    // the habit distribution: what the base itself writes
         unsigned mask = synth_sample_habits(rng, p) & synth_habit_events(p);
         len = synth_solution(p, mask, c->text, sizeof(c->text));
@@ -696,7 +695,7 @@ static void make_candidate(const SynthProblem *p, uint64_t *rng, Candidate *c) {
         for (int k = 0; k < 3; k++) if (synth_perturb(rng, &q, &r) >= 0) q = r;
         len = synth_solution(&q, 0, c->text, sizeof(c->text));
     }
-    if (len < 0) { len = synth_solution(p, 0, c->text, sizeof(c->text)); logical = 1; c->like_solutions = 0; } // fallback: correct
+    if (len < 0) { len = synth_solution(p, 0, c->text, sizeof(c->text)); logical = 1; } // fallback: correct
     int checks = synth_uniform(rng) < 0.3f ? add_checks(c->text, sizeof(c->text), rng) : 0;
     char num[GSM8K_NUM_MAX], want[32];
     snprintf(want, sizeof(want), "%d", gold);
@@ -754,9 +753,7 @@ static void make_document(Doc *d, TextCodec *tc, const Problems *train, int idx,
     int verdict = c.correct;
     if (v < mix.meta_logic) { mq = META_LOGIC; verdict = c.logical; }
     else if (v < mix.meta_logic + mix.meta_concise) { mq = META_CONCISE; verdict = c.concise; }
-    // a candidate drawn as solution documents are (the habit distribution) trains the
-    // writing too, so the judging costs the generator nothing; other candidates don't
-    doc_add(d, tc, c.text, c.like_solutions);
+    doc_add(d, tc, c.text, 0);
     TokIds suffix = {0};
     encode_meta_suffix(tc, mq, &suffix);
     for (size_t i = 0; i < suffix.n; i++) doc_add_token(d, suffix.ids[i], 0);
@@ -1053,11 +1050,12 @@ static void judge_auroc(GPT *model, TextCodec *tc, const Problems *P, int n, dou
 // pretrain: the base model (it must learn both to solve and to judge)
 
 typedef struct {
-    const char *data_dir, *out, *log_path;
+    const char *data_dir, *out, *log_path, *init;
     int steps, batch, seq, layers, heads, channels, vocab;
     float lr, min_lr_frac, weight_decay, verdict_weight;
     int warmup, eval_every, eval_n, max_new, seed, threads, resume;
-    DocMix mix;
+    float judge_frac;    // the last judge_frac of the steps draw from judge_mix
+    DocMix mix, judge_mix;
 } PretrainArgs;
 
 static const char *PRETRAIN_HELP =
@@ -1067,8 +1065,10 @@ static const char *PRETRAIN_HELP =
     "meta-question, \" Yes\"/\" No\") and arithmetic drill. Only train labels are read.\n"
     "  --data DIR         synthetic splits (default data/synth; generated when absent)\n"
     "  --out FILE         checkpoint with its tokenizer (default out/base.bin)\n"
+    "  --init CKPT        continue from this checkpoint (its shape and tokenizer; fresh\n"
+    "                     optimizer) instead of a random model and a new tokenizer\n"
     "  --log CSV          per-step log (default: FILE with .csv)\n"
-    "  --steps N          optimizer steps (default 2500)\n"
+    "  --steps N          optimizer steps (default 2400)\n"
     "  --batch B --seq T  rows per step and tokens per row (default 16 x 256)\n"
     "  --layers L --heads H --channels C  (default 4 x 4 x 128)\n"
     "  --vocab N          BPE vocabulary size, digits kept single (default 512)\n"
@@ -1081,7 +1081,11 @@ static const char *PRETRAIN_HELP =
     "  --meta-concise F   and the conciseness question (default 0.25, 0.15); the rest ask\n"
     "                     \"" META_CORRECT "\"\n"
     "  --verdict-weight W loss weight of a verdict token relative to a solution token (default 5)\n"
-    "  --eval-every N     greedy test accuracy every N steps (default 500)\n"
+    "  --judge-frac F     a judging phase: the last F of the steps (default 0.12) draw\n"
+    "  --judge-meta F     this fraction of meta-evaluation documents (default 0.70; drill\n"
+    "                     0.15; logic and conciseness questions 0.1 each): the judge\n"
+    "                     sharpens while the writing holds (0: one mixture throughout)\n"
+    "  --eval-every N     greedy test accuracy every N steps (default 800)\n"
     "  --eval-n N         test problems per evaluation (default 500)\n"
     "  --seed S           (default 1)\n"
     "  --threads N        OpenMP threads (default: all)\n"
@@ -1090,12 +1094,15 @@ static const char *PRETRAIN_HELP =
     "                     uninterrupted run with the same flags and thread count\n";
 
 static void pretrain_defaults(PretrainArgs *a) {
-    *a = (PretrainArgs){.data_dir = DEFAULT_DATA, .out = "out/base.bin", .steps = 2500, .batch = 16, .seq = 256,
+    *a = (PretrainArgs){.data_dir = DEFAULT_DATA, .out = "out/base.bin", .steps = 2400, .batch = 16, .seq = 256,
                         .layers = 4, .heads = 4, .channels = 128, .vocab = 512, .lr = 6e-3f, .min_lr_frac = 0.1f,
-                        .weight_decay = 0.1f, .verdict_weight = 5.0f, .warmup = 100, .eval_every = 500, .eval_n = 500, .max_new = 128, .seed = 1,
+                        .weight_decay = 0.1f, .verdict_weight = 5.0f, .warmup = 100, .eval_every = 800, .eval_n = 500, .max_new = 128, .seed = 1,
                         // 25% drill; the rest splits 1 : 1.22 between solutions and judgements
                         .mix = {.drill = 0.25f, .solution = 0.75f / 2.22f, .meta = 0.75f * 1.22f / 2.22f,
-                                .meta_logic = 0.25f, .meta_concise = 0.15f}};
+                                .meta_logic = 0.25f, .meta_concise = 0.15f},
+                        // the judging phase: mostly meta-evaluation, mostly "Is the answer correct?"
+                        .judge_frac = 0.12f,
+                        .judge_mix = {.drill = 0.15f, .solution = 0.15f, .meta = 0.70f, .meta_logic = 0.1f, .meta_concise = 0.1f}};
 }
 
 static void parse_pretrain_args(PretrainArgs *a, int argc, char **argv, int first) {
@@ -1105,6 +1112,7 @@ static void parse_pretrain_args(PretrainArgs *a, int argc, char **argv, int firs
         else if (!strcmp(f, "--data")) a->data_dir = flag_value(argc, argv, &i);
         else if (!strcmp(f, "--out")) a->out = flag_value(argc, argv, &i);
         else if (!strcmp(f, "--log")) a->log_path = flag_value(argc, argv, &i);
+        else if (!strcmp(f, "--init")) a->init = flag_value(argc, argv, &i);
         else if (!strcmp(f, "--steps")) a->steps = (int)parse_long(f, flag_value(argc, argv, &i), 1, 10000000);
         else if (!strcmp(f, "--batch")) a->batch = (int)parse_long(f, flag_value(argc, argv, &i), 1, 4096);
         else if (!strcmp(f, "--seq")) a->seq = (int)parse_long(f, flag_value(argc, argv, &i), 32, 4096);
@@ -1120,6 +1128,8 @@ static void parse_pretrain_args(PretrainArgs *a, int argc, char **argv, int firs
         else if (!strcmp(f, "--meta")) a->mix.meta = parse_float(f, flag_value(argc, argv, &i), 0, 1);
         else if (!strcmp(f, "--meta-logic")) a->mix.meta_logic = parse_float(f, flag_value(argc, argv, &i), 0, 1);
         else if (!strcmp(f, "--meta-concise")) a->mix.meta_concise = parse_float(f, flag_value(argc, argv, &i), 0, 1);
+        else if (!strcmp(f, "--judge-frac")) a->judge_frac = parse_float(f, flag_value(argc, argv, &i), 0, 1);
+        else if (!strcmp(f, "--judge-meta")) a->judge_mix.meta = parse_float(f, flag_value(argc, argv, &i), 0, 0.85);
         else if (!strcmp(f, "--verdict-weight")) a->verdict_weight = parse_float(f, flag_value(argc, argv, &i), 0, 1e4);
         else if (!strcmp(f, "--eval-every")) a->eval_every = (int)parse_long(f, flag_value(argc, argv, &i), 1, 10000000);
         else if (!strcmp(f, "--eval-n")) a->eval_n = (int)parse_long(f, flag_value(argc, argv, &i), 1, 1000000);
@@ -1132,6 +1142,7 @@ static void parse_pretrain_args(PretrainArgs *a, int argc, char **argv, int firs
     if (a->mix.drill + a->mix.meta > 1.0f) die("--drill + --meta must be at most 1");
     if (a->mix.meta_logic + a->mix.meta_concise > 1.0f) die("--meta-logic + --meta-concise must be at most 1");
     a->mix.solution = 1.0f - a->mix.drill - a->mix.meta;
+    a->judge_mix.solution = 1.0f - a->judge_mix.drill - a->judge_mix.meta;
 }
 
 // lr at step s: linear warmup, then cosine from lr down to lr * min_frac
@@ -1145,13 +1156,17 @@ static float lr_schedule(int s, int steps, int warmup, float lr, float min_frac)
 // The flags that shape a pretraining run (all but --out, --log, --threads) and the
 // data it reads, one "name=value" line each: a resume must agree on all of them.
 static void pretrain_flags(const PretrainArgs *a, uint64_t train_hash, uint64_t test_hash, char *out, size_t cap) {
+    unsigned long long init_hash = a->init ? (unsigned long long)file_hash_or_die(a->init) : 0ULL;
     snprintf(out, cap,
-             "run=pretrain\n--steps=%d\n--batch=%d\n--seq=%d\n--layers=%d\n--heads=%d\n--channels=%d\n--vocab=%d\n"
-             "--lr=%s\n--min-lr-frac=%s\n--warmup=%d\n--wd=%s\n--drill=%s\n--meta=%s\n--meta-logic=%s\n--meta-concise=%s\n--verdict-weight=%s\n"
+             "run=pretrain\n--init (hash)=%016llx\n--steps=%d\n--batch=%d\n--seq=%d\n--layers=%d\n--heads=%d\n"
+             "--channels=%d\n--vocab=%d\n--lr=%s\n--min-lr-frac=%s\n--warmup=%d\n--wd=%s\n--drill=%s\n--meta=%s\n"
+             "--meta-logic=%s\n--meta-concise=%s\n--verdict-weight=%s\n--judge-frac=%s\n--judge-meta=%s\n"
              "--eval-every=%d\n--eval-n=%d\n--seed=%d\ntrain.jsonl (hash)=%016llx\ntest.jsonl (hash)=%016llx\n",
-             a->steps, a->batch, a->seq, a->layers, a->heads, a->channels, a->vocab, flt(a->lr), flt(a->min_lr_frac), a->warmup,
-             flt(a->weight_decay), flt(a->mix.drill), flt(a->mix.meta), flt(a->mix.meta_logic), flt(a->mix.meta_concise), flt(a->verdict_weight), a->eval_every, a->eval_n, a->seed,
-             (unsigned long long)train_hash, (unsigned long long)test_hash);
+             init_hash, a->steps, a->batch, a->seq, a->layers, a->heads, a->channels, a->vocab, flt(a->lr),
+             flt(a->min_lr_frac), a->warmup, flt(a->weight_decay), flt(a->mix.drill), flt(a->mix.meta),
+             flt(a->mix.meta_logic), flt(a->mix.meta_concise), flt(a->verdict_weight), flt(a->judge_frac),
+             flt(a->judge_mix.meta), a->eval_every, a->eval_n, a->seed, (unsigned long long)train_hash,
+             (unsigned long long)test_hash);
 }
 
 // Everything of a pretraining run that changes from step to step.
@@ -1222,7 +1237,16 @@ static void pretrain_restore(const RunState *s, PretrainProgress *pg, GPT *model
     free(csv);
 }
 
-static void run_pretrain(const PretrainArgs *a) {
+static void run_pretrain(const PretrainArgs *args) {
+    PretrainArgs shape = *args, *a = &shape;
+    GPT model;
+    TextCodec tc;
+    memset(&tc, 0, sizeof(tc));
+    if (a->init) { // the model's shape is the checkpoint's
+        if (!load_checkpoint_or_die(&model, &tc, a->init)) die("%s: checkpoint carries no tokenizer", a->init);
+        a->layers = model.config.num_layers; a->heads = model.config.num_heads; a->channels = model.config.channels;
+        a->seq = model.config.max_seq_len; a->vocab = model.config.vocab_size;
+    }
     set_threads(a->threads);
     catch_stop_signals();
     ensure_synth_data(a->data_dir);
@@ -1239,9 +1263,6 @@ static void run_pretrain(const PretrainArgs *a) {
     if (a->resume && !resuming) die("--resume: there is no run state %s to continue (start without --resume)", state_path);
     if (resuming) state_check_flags(&saved, flags);
 
-    TextCodec tc;
-    GPT model;
-    memset(&tc, 0, sizeof(tc));
     int B = a->batch, T = a->seq;
     DocStream ds = {.rng = rng_seed((uint64_t)a->seed + 1), .order = malloc(train.n * sizeof(int))};
     for (int i = 0; i < train.n; i++) ds.order[i] = i;
@@ -1250,11 +1271,12 @@ static void run_pretrain(const PretrainArgs *a) {
     csv_open(&log, a->log_path, a->out, "step,loss,lr,grad_norm,tokens,tok_per_s,test_acc,judge_auroc_habit,judge_auroc_slip\n");
     PretrainProgress pg = {0};
     if (resuming) {
+        if (a->init) { gpt_free(&model); tok_free(&tc.tok); } // the state has them
         pretrain_restore(&saved, &pg, &model, &tc, &ds, train.n, &log);
         state_free(&saved);
         if (pg.step > a->steps) fprintf(stderr, "%s: the run is already complete\n", state_path);
         else fprintf(stderr, "resuming %s at step %d of %d\n", state_path, pg.step, a->steps);
-    } else {
+    } else if (!a->init) {
         // 1. tokenizer: byte-level BPE on rendered documents, every digit its own token
         double t0 = now_seconds();
         size_t corpus_len;
@@ -1306,7 +1328,8 @@ static void run_pretrain(const PretrainArgs *a) {
             }
         }
         double ts = now_seconds();
-        fill_batch(&ds, &tc, &train, a->mix, B, T, rows, counted);
+        int judging = step >= a->steps - (int)(a->judge_frac * a->steps + 0.5f);
+        fill_batch(&ds, &tc, &train, judging ? a->judge_mix : a->mix, B, T, rows, counted);
         // the one objective with c_t = w_t / sum(w) on the tokens that count: w = 1,
         // or --verdict-weight for a judgement (one token per document, against about
         // fifty for a solution: unweighted, judging is a whisper in the gradient)
@@ -1404,7 +1427,7 @@ static const char *RL_HELP =
     "  --out CKPT         final policy (default out/<reward>.bin)\n"
     "  --log CSV          one row per step (default: --out with .csv)\n"
     "  --data DIR         splits: rl.jsonl for prompts, test.jsonl for evaluation (default data/synth)\n"
-    "  --steps N          RL steps (default 40)\n"
+    "  --steps N          RL steps (default 30)\n"
     "  --prompts P        prompts per step (default 16)\n"
     "  --group G          completions per prompt (default 8)\n"
     "  --max-new N        completion tokens at most (default 128)\n"
@@ -1438,7 +1461,7 @@ static const char *RL_HELP =
 static void rl_defaults(RLArgs *a) {
     memset(a, 0, sizeof(*a));
     a->data_dir = DEFAULT_DATA;
-    a->steps = 40; a->prompts = 16; a->group = 8; a->updates = 2; a->max_new = 128;
+    a->steps = 30; a->prompts = 16; a->group = 8; a->updates = 2; a->max_new = 128;
     a->eval_every = 10; a->eval_n = 500; a->seed = 1; a->micro_batch = 32;
     a->lr = 5e-5f; a->eps_low = 1e9f; a->eps_high = 5.0f; a->kl_beta = -1.0f; a->clip_norm = 1.0f;
     a->temperature = 1.0f;
@@ -1507,6 +1530,13 @@ static void parse_rl_args(RLArgs *a, int argc, char **argv, int first) {
     if (a->kl_beta < 0) a->kl_beta = !strcmp(a->reward, "rlme") ? 0.3f : 0.0f;
     if (a->n_eval == 0) a->ev[a->n_eval++] = (Evaluator){.path = strdup("frozen-self"), .weight = 1.0f};
     if (a->n_meta == 0) a->meta[a->n_meta++] = (MetaQuestion){.question = strdup(META_CORRECT), .weight = 1.0f};
+}
+
+// the evaluator paths and meta-questions parse_rl_args copied
+static void rl_args_free(RLArgs *a) {
+    for (int j = 0; j < a->n_eval; j++) free((char *)a->ev[j].path);
+    for (int k = 0; k < a->n_meta; k++) free((char *)a->meta[k].question);
+    a->n_eval = a->n_meta = 0;
 }
 
 // Everything one RL step produces, for the update and the log.
@@ -1754,14 +1784,15 @@ typedef struct {
 // The frozen evaluator and the KL anchor are --init, identified by its hash.
 static void rl_flags(const RLArgs *a, const char *rl_path, const char *test_path, char *out, size_t cap) {
     int n = snprintf(out, cap,
-                     "run=rl\n--reward=%s\n--init (hash)=%016llx\n--prompts=%d\n--group=%d\n--updates=%d\n--max-new=%d\n"
-                     "--temperature=%s\n--lr=%s\n--wd=%s\n--eps-high=%s\n--eps-low=%s\n--kl=%s\n--clip-norm=%s\n"
-                     "--std-norm=%d\n--raw-prob=%d\n--eval-every=%d\n--eval-n=%d\n--micro-batch=%d\n--seed=%d\n"
-                     "rl.jsonl (hash)=%016llx\ntest.jsonl (hash)=%016llx\n",
-                     a->reward, (unsigned long long)file_hash_or_die(a->init), a->prompts, a->group, a->updates, a->max_new,
-                     flt(a->temperature), flt(a->lr), flt(a->weight_decay), flt(a->eps_high), flt(a->eps_low), flt(a->kl_beta), flt(a->clip_norm), a->std_norm,
-                     a->raw_prob, a->eval_every, a->eval_n, a->micro_batch, a->seed,
-                     (unsigned long long)file_hash_or_die(rl_path), (unsigned long long)file_hash_or_die(test_path));
+                     "run=rl\n--reward=%s\n--init (hash)=%016llx\n--prompts=%d\n--group=%d\n--updates=%d\n"
+                     "--max-new=%d\n--temperature=%s\n--lr=%s\n--wd=%s\n--eps-high=%s\n--eps-low=%s\n--kl=%s\n"
+                     "--clip-norm=%s\n--std-norm=%d\n--raw-prob=%d\n--eval-every=%d\n--eval-n=%d\n--micro-batch=%d\n"
+                     "--seed=%d\nrl.jsonl (hash)=%016llx\ntest.jsonl (hash)=%016llx\n",
+                     a->reward, (unsigned long long)file_hash_or_die(a->init), a->prompts, a->group, a->updates,
+                     a->max_new, flt(a->temperature), flt(a->lr), flt(a->weight_decay), flt(a->eps_high),
+                     flt(a->eps_low), flt(a->kl_beta), flt(a->clip_norm), a->std_norm, a->raw_prob, a->eval_every,
+                     a->eval_n, a->micro_batch, a->seed, (unsigned long long)file_hash_or_die(rl_path),
+                     (unsigned long long)file_hash_or_die(test_path));
     for (int j = 0; j < a->n_eval && n < (int)cap; j++) {
         const char *p = a->ev[j].path;
         char who[64];
@@ -2051,6 +2082,7 @@ static int cmd_rl(int argc, char **argv) {
     if (!a.out) { snprintf(out, sizeof(out), "out/%s.bin", a.reward); a.out = out; }
     RLResult res;
     run_rl(&a, &res);
+    rl_args_free(&a);
     free(res.test_acc); free(res.test_step); free(res.reward); free(res.length);
     return 0;
 }
@@ -2214,40 +2246,46 @@ static void write_curves_svg(const char *path, const Curve *curves, int n_curves
 // the default run: pretrain (once), then RLME and RLVR from the same base
 
 static const char *DEFAULT_HELP =
-    "usage: train_rlme [--quick] [--out DIR] [--threads N]\n"
+    "usage: train_rlme [--quick] [--out DIR] [--seed S] [--base CKPT] [--threads N]\n"
     "With no command: the small-scale reproduction of the paper's Fig. 2. Pretrains the\n"
     "base model, then runs RLME (frozen-self evaluator, no labels) and RLVR (labels) from\n"
     "that base, and writes DIR/{base,rlme,rlvr}.bin, DIR/{base,rlme,rlvr}.csv and\n"
     "DIR/curves.svg. Run again after Ctrl-C, it continues where it stopped (each phase\n"
     "resumes from its .state; a finished one is not redone: delete DIR to start over).\n"
     "--quick does it all at toy size (CI smoke test).\n"
-    "  --out DIR      output directory (default out, or out-quick with --quick)\n";
+    "  --out DIR      output directory (default out, or out-quick with --quick)\n"
+    "  --seed S       seed of pretraining and of both RL runs (default 1)\n"
+    "  --base CKPT    skip pretraining: RL from this base (dev/seeds.sh shares one)\n";
 
 static int cmd_default(int argc, char **argv) {
-    int quick = 0, threads = 0;
-    const char *dir = NULL;
+    int quick = 0, threads = 0, seed = 1;
+    const char *dir = NULL, *given_base = NULL;
     for (int i = 1; i < argc; i++) {
         const char *f = argv[i];
         if (!strcmp(f, "--help") || !strcmp(f, "-h")) { fputs(DEFAULT_HELP, stdout); fputs(MAIN_HELP, stdout); return 0; }
         else if (!strcmp(f, "--quick")) quick = 1;
         else if (!strcmp(f, "--out")) dir = flag_value(argc, argv, &i);
         else if (!strcmp(f, "--threads")) threads = (int)parse_long(f, flag_value(argc, argv, &i), 1, 1024);
+        else if (!strcmp(f, "--seed")) seed = (int)parse_long(f, flag_value(argc, argv, &i), 0, 0x7fffffff);
+        else if (!strcmp(f, "--base")) given_base = flag_value(argc, argv, &i);
         else die("unknown flag or command '%s' (see: train_rlme --help)", f);
     }
     if (!dir) dir = quick ? "out-quick" : "out";
     double t0 = now_seconds();
     char base[1024], out[1024], log_path[1024], svg[1024];
-    snprintf(base, sizeof(base), "%s/base.bin", dir);
+    snprintf(base, sizeof(base), "%s", given_base ? given_base : "");
+    if (!given_base) snprintf(base, sizeof(base), "%s/base.bin", dir);
     // pretraining runs unless a finished base is there: a base.bin without a state
     // (made elsewhere), or one whose state says the run is complete
     char state[1024];
     state_path_of(base, state, sizeof(state));
     PretrainArgs p;
     pretrain_defaults(&p);
-    p.out = base; p.threads = threads;
+    p.out = base; p.threads = threads; p.seed = seed;
     if (quick) { p.layers = 2; p.heads = 2; p.channels = 64; p.steps = 250; p.batch = 8; p.seq = 192; p.eval_every = 250; p.eval_n = 100; p.warmup = 20; }
     RunState saved;
-    int have_state = state_load(&saved, state), pretrain_done = access(base, R_OK) == 0 && !have_state;
+    int have_state = !given_base && state_load(&saved, state), pretrain_done = access(base, R_OK) == 0 && !have_state;
+    if (given_base && !pretrain_done) die("--base %s: cannot read it", given_base);
     if (have_state) {
         double prog[5];
         state_get(&saved, "PROG", prog, sizeof(prog));
@@ -2267,8 +2305,12 @@ static int cmd_default(int argc, char **argv) {
     for (int k = 0; k < 2; k++) {
         RLArgs a;
         rl_defaults(&a);
-        a.reward = rewards[k]; a.init = base; a.threads = threads;
+        a.reward = rewards[k]; a.init = base; a.threads = threads; a.seed = seed;
         a.kl_beta = k == 0 ? 0.3f : 0.0f;
+        // advantages divided by the group's std for both: RLME's rewards (log p) spread
+        // about 0.2 within a group where RLVR's (0/1) spread 0.5, so Dr. GRPO's raw
+        // r - mean would give RLME a several times smaller step than RLVR at one lr
+        a.std_norm = 1;
         a.ev[a.n_eval++] = (Evaluator){.path = strdup("frozen-self"), .weight = 1.0f};
         a.meta[a.n_meta++] = (MetaQuestion){.question = strdup(META_CORRECT), .weight = 1.0f};
         // toy size: a large lr and no KL, so that a dozen steps visibly move the reward
@@ -2280,7 +2322,7 @@ static int cmd_default(int argc, char **argv) {
         state_path_of(out, state, sizeof(state));
         a.resume = pretrain_done && access(state, R_OK) == 0;
         run_rl(&a, &res[k]);
-        free((char *)a.ev[0].path); free((char *)a.meta[0].question);
+        rl_args_free(&a);
     }
     Curve curves[2] = {{"RLME (no labels)", "#d62728", &res[0]}, {"RLVR (labels)", "#1f77b4", &res[1]}};
     snprintf(svg, sizeof(svg), "%s/curves.svg", dir);

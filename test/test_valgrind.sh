@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# test_valgrind.sh — every phase of the default run (`./train_rlme --quick` does
+# pretrain -> rl rlme -> rl rlvr -> figure) and the other subcommands, at a size
+# valgrind finishes in about a minute, under memcheck: no invalid access, no use of
+# uninitialised memory, and no definite or indirect leak. Skipped when valgrind is
+# not installed. Run from the repository root; TRAIN_RLME names the binary.
+set -u
+BIN=${TRAIN_RLME:-./train_rlme}
+if ! command -v valgrind > /dev/null; then echo "SKIP test_valgrind: valgrind is not installed"; exit 0; fi
+pass=0; fail=0
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+VG=(valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect
+    --show-leak-kinds=definite,indirect)
+vg() { # vg <description> <args...>: run train_rlme under memcheck
+    local what=$1; shift
+    "${VG[@]}" "$BIN" "$@" > "$tmp/out" 2> "$tmp/err"; local rc=$?
+    if [ $rc = 0 ]; then echo "PASS $what"; pass=$((pass+1))
+    else echo "FAIL $what (exit $rc):"; grep -v '^pretrain \|^rl[mv][er] ' "$tmp/err" | tail -30; fail=$((fail+1)); fi
+}
+D=data/synth
+vg "pretrain (2 threads)" pretrain --data $D --layers 1 --heads 2 --channels 16 --seq 192 --batch 2 --steps 6 \
+   --eval-every 3 --eval-n 1 --threads 2 --out "$tmp/base.bin"
+RL=(rl --init "$tmp/base.bin" --data $D --prompts 2 --group 2 --max-new 12 --steps 2 --eval-every 2 --eval-n 1 --threads 2)
+vg "rl rlme: frozen-self + live-self ensemble, two meta-questions" "${RL[@]}" --reward rlme --evaluator frozen-self \
+   --evaluator live-self:0.5 --meta "Is the answer correct?" --meta "Is the solution free of needless checks?=0.5" --out "$tmp/rlme.bin"
+vg "rl rlme resumed to more steps" "${RL[@]}" --reward rlme --evaluator frozen-self --evaluator live-self:0.5 \
+   --meta "Is the answer correct?" --meta "Is the solution free of needless checks?=0.5" --out "$tmp/rlme.bin" --steps 3 --resume
+vg "rl rlvr" "${RL[@]}" --reward rlvr --out "$tmp/rlvr.bin"
+vg "eval" eval --model "$tmp/rlvr.bin" --data $D/test.jsonl --limit 3 --max-new 16
+vg "judge" judge --model "$tmp/base.bin" --question "Ann has 3 apples. She finds 2 more apples. How many apples does Ann have now?" \
+   --answer "Finds: 3+2=<<3+2=5>>5.
+#### 5"
+vg "sample" sample --model "$tmp/base.bin" --question "Ann has 3 apples. How many apples does Ann have now?" --num 3 --max-new 8
+vg "score" score --model "$tmp/base.bin" --text "Question: Ann has 3 apples."
+vg "bench" bench --layers 1 --heads 2 --channels 16 --seq 32 --vocab 300 --batch 2 --steps 1
+echo "test_valgrind: $pass passed, $fail failed"
+[ $fail = 0 ]
