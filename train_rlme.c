@@ -704,7 +704,13 @@ static void make_candidate(const SynthProblem *p, uint64_t *rng, Candidate *c) {
     c->concise = checks == 0;
 }
 
-typedef struct { float solution, meta, drill; float meta_logic, meta_concise; } DocMix;
+// own: the fraction of "Is the answer correct?" documents whose candidate is one of
+// the model's own samples (when a pool of them is given)
+typedef struct { float solution, meta, drill; float meta_logic, meta_concise, own; } DocMix;
+
+// The GSM8K verifier recipe: the model's own samples on train questions, labelled
+// against the train answers, as candidates — the errors the generator really makes.
+typedef struct { int n; int *problem; int *right; char **text; } OwnSamples;
 
 // One correct solution line of a random train problem, loss on its result:
 // "Gives away: 12-5=<<12-5" | "=7>>7.\n"
@@ -724,8 +730,8 @@ static void add_drill_line(Doc *d, TextCodec *tc, const Problems *train, uint64_
 }
 
 // One random document about train problem p (drill documents use other problems too).
-static void make_document(Doc *d, TextCodec *tc, const Problems *train, int idx, DocMix mix, uint64_t *rng) {
-    const SynthProblem *p = &train->program[idx];
+static void make_document(Doc *d, TextCodec *tc, const Problems *train, int idx, DocMix mix, const OwnSamples *own,
+                          uint64_t *rng) {
     char buf[2048];
     d->ids.n = 0;
     float u = synth_uniform(rng) * (mix.solution + mix.meta + mix.drill);
@@ -734,6 +740,12 @@ static void make_document(Doc *d, TextCodec *tc, const Problems *train, int idx,
         doc_add_token(d, tc->eot, 0);
         return;
     }
+    int own_pick = -1; // a judgement of one of the model's own samples (and its problem)
+    if (u >= mix.drill + mix.solution && own && own->n && synth_uniform(rng) < mix.own) {
+        own_pick = (int)(rng_u64(rng) % (uint64_t)own->n);
+        idx = own->problem[own_pick];
+    }
+    const SynthProblem *p = &train->program[idx];
     TokIds prompt = {0};
     encode_prompt(tc, train->question[idx], &prompt);
     for (size_t i = 0; i < prompt.n; i++) doc_add_token(d, prompt.ids[i], 0);
@@ -747,12 +759,18 @@ static void make_document(Doc *d, TextCodec *tc, const Problems *train, int idx,
         return;
     }
     Candidate c; // a meta-evaluation document
-    make_candidate(p, rng, &c);
-    float v = synth_uniform(rng);
     const char *mq = META_CORRECT;
-    int verdict = c.correct;
-    if (v < mix.meta_logic) { mq = META_LOGIC; verdict = c.logical; }
-    else if (v < mix.meta_logic + mix.meta_concise) { mq = META_CONCISE; verdict = c.concise; }
+    int verdict;
+    if (own_pick >= 0) {
+        snprintf(c.text, sizeof(c.text), "%s", own->text[own_pick]);
+        verdict = own->right[own_pick];
+    } else {
+        make_candidate(p, rng, &c);
+        float v = synth_uniform(rng);
+        verdict = c.correct;
+        if (v < mix.meta_logic) { mq = META_LOGIC; verdict = c.logical; }
+        else if (v < mix.meta_logic + mix.meta_concise) { mq = META_CONCISE; verdict = c.concise; }
+    }
     doc_add(d, tc, c.text, 0);
     TokIds suffix = {0};
     encode_meta_suffix(tc, mq, &suffix);
@@ -794,7 +812,7 @@ typedef struct {
     int *order;
 } DocStream;
 
-static void fill_batch(DocStream *s, TextCodec *tc, const Problems *train, DocMix mix, int B, int T,
+static void fill_batch(DocStream *s, TextCodec *tc, const Problems *train, DocMix mix, const OwnSamples *own, int B, int T,
                        int *tokens, int *counted) {
     for (int b = 0; b < B; b++) {
         int *row = tokens + (size_t)b * (T + 1), *cnt = counted + (size_t)b * (T + 1);
@@ -805,7 +823,7 @@ static void fill_batch(DocStream *s, TextCodec *tc, const Problems *train, DocMi
                     for (int i = train->n - 1; i > 0; i--) { int j = (int)(rng_u64(&s->rng) % (i + 1)); int x = s->order[i]; s->order[i] = s->order[j]; s->order[j] = x; }
                     s->next_problem = 0;
                 }
-                make_document(&s->doc, tc, train, s->order[s->next_problem++], mix, &s->rng);
+                make_document(&s->doc, tc, train, s->order[s->next_problem++], mix, own, &s->rng);
                 s->doc_pos = 0;
                 if (s->doc.ids.n > (size_t)T + 1) { s->doc_pos = s->doc.ids.n; continue; } // too long: skip
             }
@@ -974,6 +992,40 @@ static float greedy_accuracy(GPT *model, TextCodec *tc, KVCache *kv, const Probl
     return (float)greedy_correct(model, tc, kv, P, n, max_new, NULL) / (n < P->n ? n : P->n);
 }
 
+// n samples (temperature 1) of the model on random train questions, each labelled
+// right or wrong against its train answer: candidates for the judging phase.
+#define OWN_SAMPLES 1024
+static void own_samples_draw(OwnSamples *o, GPT *model, TextCodec *tc, KVCache *kv, const Problems *train, int n,
+                             int max_new, uint64_t seed) {
+    uint64_t rng = rng_seed(seed);
+    Rollout r;
+    rollout_alloc(&r, n, max_new);
+    o->n = n;
+    o->problem = malloc(n * sizeof(int)); o->right = malloc(n * sizeof(int)); o->text = malloc(n * sizeof(char *));
+    int longest = 0, maxT = model->config.max_seq_len;
+    for (int i = 0; i < n; i++) {
+        o->problem[i] = (int)(rng_u64(&rng) % (uint64_t)train->n);
+        r.off[i] = (int)r.prompts.n;
+        encode_prompt(tc, train->question[o->problem[i]], &r.prompts);
+        r.len[i] = (int)r.prompts.n - r.off[i];
+        if (r.len[i] > longest) longest = r.len[i];
+    }
+    r.max_new = max_new < maxT - longest ? max_new : maxT - longest;
+    SampleConfig sc = {.temperature = 1.0f, .top_p = 1.0f, .max_new = r.max_new, .stop_token = tc->eot};
+    generate_all(model, kv, &r, sc, &rng);
+    for (int i = 0; i < n; i++) {
+        o->text[i] = completion_text(tc, &r, i);
+        o->right[i] = completion_right(tc, &r, i, train->gold[o->problem[i]]);
+    }
+    rollout_free(&r);
+}
+
+static void own_samples_free(OwnSamples *o) {
+    for (int i = 0; i < o->n; i++) free(o->text[i]);
+    free(o->problem); free(o->right); free(o->text);
+    memset(o, 0, sizeof(*o));
+}
+
 // AUROC of scores against binary labels (ties count half); NAN if one class is empty
 static double auroc(const float *score, const int *label, int n) {
     double pairs = 0.0, wins = 0.0;
@@ -1085,6 +1137,10 @@ static const char *PRETRAIN_HELP =
     "  --judge-meta F     this fraction of meta-evaluation documents (default 0.70; drill\n"
     "                     0.15; logic and conciseness questions 0.1 each): the judge\n"
     "                     sharpens while the writing holds (0: one mixture throughout)\n"
+    "  --own-samples F    in the judging phase, the fraction of meta-evaluation documents\n"
+    "                     that ask \"" META_CORRECT "\" of the model's own samples on\n"
+    "                     train questions, labelled by the train answers (the GSM8K\n"
+    "                     verifier recipe; 1024 samples drawn as the phase starts; default 0)\n"
     "  --eval-every N     greedy test accuracy every N steps (default 800)\n"
     "  --eval-n N         test problems per evaluation (default 500)\n"
     "  --seed S           (default 1)\n"
@@ -1130,6 +1186,7 @@ static void parse_pretrain_args(PretrainArgs *a, int argc, char **argv, int firs
         else if (!strcmp(f, "--meta-concise")) a->mix.meta_concise = parse_float(f, flag_value(argc, argv, &i), 0, 1);
         else if (!strcmp(f, "--judge-frac")) a->judge_frac = parse_float(f, flag_value(argc, argv, &i), 0, 1);
         else if (!strcmp(f, "--judge-meta")) a->judge_mix.meta = parse_float(f, flag_value(argc, argv, &i), 0, 0.85);
+        else if (!strcmp(f, "--own-samples")) a->judge_mix.own = parse_float(f, flag_value(argc, argv, &i), 0, 1);
         else if (!strcmp(f, "--verdict-weight")) a->verdict_weight = parse_float(f, flag_value(argc, argv, &i), 0, 1e4);
         else if (!strcmp(f, "--eval-every")) a->eval_every = (int)parse_long(f, flag_value(argc, argv, &i), 1, 10000000);
         else if (!strcmp(f, "--eval-n")) a->eval_n = (int)parse_long(f, flag_value(argc, argv, &i), 1, 1000000);
@@ -1160,12 +1217,12 @@ static void pretrain_flags(const PretrainArgs *a, uint64_t train_hash, uint64_t 
     snprintf(out, cap,
              "run=pretrain\n--init (hash)=%016llx\n--steps=%d\n--batch=%d\n--seq=%d\n--layers=%d\n--heads=%d\n"
              "--channels=%d\n--vocab=%d\n--lr=%s\n--min-lr-frac=%s\n--warmup=%d\n--wd=%s\n--drill=%s\n--meta=%s\n"
-             "--meta-logic=%s\n--meta-concise=%s\n--verdict-weight=%s\n--judge-frac=%s\n--judge-meta=%s\n"
+             "--meta-logic=%s\n--meta-concise=%s\n--verdict-weight=%s\n--judge-frac=%s\n--judge-meta=%s\n--own-samples=%s\n"
              "--eval-every=%d\n--eval-n=%d\n--seed=%d\ntrain.jsonl (hash)=%016llx\ntest.jsonl (hash)=%016llx\n",
              init_hash, a->steps, a->batch, a->seq, a->layers, a->heads, a->channels, a->vocab, flt(a->lr),
              flt(a->min_lr_frac), a->warmup, flt(a->weight_decay), flt(a->mix.drill), flt(a->mix.meta),
              flt(a->mix.meta_logic), flt(a->mix.meta_concise), flt(a->verdict_weight), flt(a->judge_frac),
-             flt(a->judge_mix.meta), a->eval_every, a->eval_n, a->seed, (unsigned long long)train_hash,
+             flt(a->judge_mix.meta), flt(a->judge_mix.own), a->eval_every, a->eval_n, a->seed, (unsigned long long)train_hash,
              (unsigned long long)test_hash);
 }
 
@@ -1179,7 +1236,7 @@ typedef struct {
 } PretrainProgress;
 
 static void pretrain_save(const char *path, Buf *b, const char *flags, const PretrainProgress *pg, const GPT *model,
-                          const TextCodec *tc, const DocStream *ds, int n_train, const CsvLog *log) {
+                          const TextCodec *tc, const DocStream *ds, int n_train, const OwnSamples *own, const CsvLog *log) {
     double prog[5] = {pg->step, (double)pg->tokens_seen, pg->train_time, pg->last_acc, pg->bad_in_row};
     uint64_t doc_pos = ds->doc_pos;
     int32_t next_problem = ds->next_problem;
@@ -1194,13 +1251,21 @@ static void pretrain_save(const char *path, Buf *b, const char *flags, const Pre
     state_put(b, "DOCI", ds->doc.ids.ids, ds->doc.ids.n * sizeof(int));
     state_put(b, "DOCC", ds->doc.count, ds->doc.ids.n * sizeof(int));
     state_put(b, "DPOS", &doc_pos, sizeof(doc_pos));
+    if (own->n) { // the judging phase's own samples, once drawn: texts one after another, each with its NUL
+        Buf texts = {0};
+        for (int i = 0; i < own->n; i++) buf_put(&texts, own->text[i], strlen(own->text[i]) + 1);
+        state_put(b, "OWNP", own->problem, own->n * sizeof(int));
+        state_put(b, "OWNR", own->right, own->n * sizeof(int));
+        state_put(b, "OWNT", texts.data, texts.len);
+        free(texts.data);
+    }
     state_put(b, "CSVT", log->text, log->len);
     state_commit(b, path);
 }
 
 // Restores what pretrain_save wrote (the flags were checked by the caller).
 static void pretrain_restore(const RunState *s, PretrainProgress *pg, GPT *model, TextCodec *tc, DocStream *ds, int n_train,
-                             CsvLog *log) {
+                             OwnSamples *own, CsvLog *log) {
     double prog[5];
     state_get(s, "PROG", prog, sizeof(prog));
     *pg = (PretrainProgress){.step = (int)prog[0], .tokens_seen = (long)prog[1], .train_time = prog[2],
@@ -1232,6 +1297,26 @@ static void pretrain_restore(const RunState *s, PretrainProgress *pg, GPT *model
     state_get(s, "DPOS", &doc_pos, sizeof(doc_pos));
     if (doc_pos > ds->doc.ids.n) die("%s: run state's document position is corrupt", s->path);
     ds->doc_pos = (size_t)doc_pos;
+    size_t n_prob, n_right, n_text;
+    const unsigned char *prob = state_find(s, "OWNP", &n_prob), *right = state_find(s, "OWNR", &n_right);
+    const unsigned char *text = state_find(s, "OWNT", &n_text);
+    if (prob) {
+        int n = (int)(n_prob / sizeof(int));
+        if (!right || !text || n_right != n_prob || n_prob % sizeof(int) || n == 0 || n > 1 << 20)
+            die("%s: run state's own samples are corrupt", s->path);
+        own->n = n;
+        own->problem = malloc(n * sizeof(int)); own->right = malloc(n * sizeof(int)); own->text = calloc(n, sizeof(char *));
+        memcpy(own->problem, prob, n * sizeof(int));
+        memcpy(own->right, right, n * sizeof(int));
+        size_t off = 0;
+        for (int i = 0; i < n; i++) {
+            const unsigned char *nul = off < n_text ? memchr(text + off, 0, n_text - off) : NULL;
+            if (!nul || own->problem[i] < 0 || own->problem[i] >= n_train || (own->right[i] & ~1))
+                die("%s: run state's own samples are corrupt", s->path);
+            own->text[i] = strdup((const char *)text + off);
+            off = (size_t)(nul - text) + 1;
+        }
+    }
     char *csv = state_get_text(s, "CSVT", NULL);
     csv_restore(log, csv);
     free(csv);
@@ -1270,9 +1355,10 @@ static void run_pretrain(const PretrainArgs *args) {
     CsvLog log;
     csv_open(&log, a->log_path, a->out, "step,loss,lr,grad_norm,tokens,tok_per_s,test_acc,judge_auroc_habit,judge_auroc_slip\n");
     PretrainProgress pg = {0};
+    OwnSamples own = {0};
     if (resuming) {
         if (a->init) { gpt_free(&model); tok_free(&tc.tok); } // the state has them
-        pretrain_restore(&saved, &pg, &model, &tc, &ds, train.n, &log);
+        pretrain_restore(&saved, &pg, &model, &tc, &ds, train.n, &own, &log);
         state_free(&saved);
         if (pg.step > a->steps) fprintf(stderr, "%s: the run is already complete\n", state_path);
         else fprintf(stderr, "resuming %s at step %d of %d\n", state_path, pg.step, a->steps);
@@ -1329,7 +1415,15 @@ static void run_pretrain(const PretrainArgs *args) {
         }
         double ts = now_seconds();
         int judging = step >= a->steps - (int)(a->judge_frac * a->steps + 0.5f);
-        fill_batch(&ds, &tc, &train, judging ? a->judge_mix : a->mix, B, T, rows, counted);
+        if (judging && a->judge_mix.own > 0 && !own.n) {
+            double t0 = now_seconds();
+            own_samples_draw(&own, &model, &tc, &kv, &train, OWN_SAMPLES, a->max_new, (uint64_t)a->seed + 2);
+            int right = 0;
+            for (int i = 0; i < own.n; i++) right += own.right[i];
+            fprintf(stderr, "\njudging phase: %d own samples on train questions, %.1f%% right, drawn in %.1f s\n", own.n,
+                    100.0 * right / own.n, now_seconds() - t0);
+        }
+        fill_batch(&ds, &tc, &train, judging ? a->judge_mix : a->mix, &own, B, T, rows, counted);
         // the one objective with c_t = w_t / sum(w) on the tokens that count: w = 1,
         // or --verdict-weight for a judgement (one token per document, against about
         // fifty for a solution: unweighted, judging is a whisper in the gradient)
@@ -1366,7 +1460,7 @@ static void run_pretrain(const PretrainArgs *args) {
         if (next % a->eval_every == 0 || next == a->steps || stop) {
             pg.step = next;
             save_checkpoint_or_die(&model, &tc, a->out);
-            pretrain_save(state_path, &state, flags, &pg, &model, &tc, &ds, train.n, &log);
+            pretrain_save(state_path, &state, flags, &pg, &model, &tc, &ds, train.n, &own, &log);
             pg.step = step;
         }
         if (pg.bad_in_row >= MAX_BAD_STEPS)
@@ -1379,9 +1473,10 @@ static void run_pretrain(const PretrainArgs *args) {
     }
     pg.step = a->steps + 1; // complete
     save_checkpoint_or_die(&model, &tc, a->out);
-    pretrain_save(state_path, &state, flags, &pg, &model, &tc, &ds, train.n, &log);
+    pretrain_save(state_path, &state, flags, &pg, &model, &tc, &ds, train.n, &own, &log);
     fprintf(stderr, "wrote %s and %s (%.1f min)\n", a->out, log.path, (now_seconds() - t_start) / 60);
     free(state.data);
+    own_samples_free(&own);
     csv_close(&log);
     kvcache_free(&kv);
     free(rows); free(counted); free(inputs); free(targets); free(c); free(ds.order);
@@ -1935,7 +2030,7 @@ static void run_rl(RLArgs *a, RLResult *res) {
                              "auroc,auroc_within,reward_gap\n");
     AdamWConfig opt = {.lr = a->lr, .beta1 = 0.9f, .beta2 = 0.99f, .eps = 1e-8f, .weight_decay = a->weight_decay};
     res->steps = a->steps; res->n_test = 0;
-    int max_tests = a->steps / a->eval_every + 2;
+    int max_tests = a->steps + 1; // every step could be an evaluated one (a run resumed to more steps adds one)
     res->test_acc = malloc(max_tests * sizeof(float));
     res->test_step = malloc(max_tests * sizeof(int));
     res->reward = calloc(a->steps + 1, sizeof(float));

@@ -68,6 +68,13 @@ check "$([ $rc = 0 ] && grep -q "already complete" "$tmp/err" && echo "$(same_ru
 "${PRE[@]}" --out "$tmp/t2/base.bin" --threads 2 2> /dev/null
 check "$(same_run "$tmp/full" "$tmp/t2" base strip_pre)" "1 and 2 threads give the same weights"
 
+# the judging phase's own samples (drawn at its start) are part of the state
+OWN=("${PRE[@]}" --steps 100 --judge-frac 0.3 --own-samples 0.5)
+"${OWN[@]}" --out "$tmp/ofull/base.bin" 2> /dev/null
+interrupt INT "$tmp/oint/base.csv" 85 "${OWN[@]}" --out "$tmp/oint/base.bin"; rc=$?
+"${OWN[@]}" --out "$tmp/oint/base.bin" --resume 2> /dev/null
+check "$([ $rc = 130 ] && echo "$(same_run "$tmp/ofull" "$tmp/oint" base strip_pre)" || echo 0)" "interrupted after the own samples were drawn, resumed: same"
+
 # numerical faults: one bad step is skipped; three in a row stop the run, and the
 # checkpoint on disk holds the last finite weights (it loads: loading refuses NaN)
 RLME_FAULT_NAN_STEPS=7 "${PRE[@]}" --steps 40 --out "$tmp/nan1/base.bin" 2> "$tmp/err"; rc=$?
