@@ -1140,7 +1140,7 @@ static const char *PRETRAIN_HELP =
     "  --own-samples F    in the judging phase, the fraction of meta-evaluation documents\n"
     "                     that ask \"" META_CORRECT "\" of the model's own samples on\n"
     "                     train questions, labelled by the train answers (the GSM8K\n"
-    "                     verifier recipe; 1024 samples drawn as the phase starts; default 0)\n"
+    "                     verifier recipe; 1024 samples drawn as the phase starts; default 0.5)\n"
     "  --eval-every N     greedy test accuracy every N steps (default 800)\n"
     "  --eval-n N         test problems per evaluation (default 500)\n"
     "  --seed S           (default 1)\n"
@@ -1158,7 +1158,8 @@ static void pretrain_defaults(PretrainArgs *a) {
                                 .meta_logic = 0.25f, .meta_concise = 0.15f},
                         // the judging phase: mostly meta-evaluation, mostly "Is the answer correct?"
                         .judge_frac = 0.12f,
-                        .judge_mix = {.drill = 0.15f, .solution = 0.15f, .meta = 0.70f, .meta_logic = 0.1f, .meta_concise = 0.1f}};
+                        .judge_mix = {.drill = 0.15f, .solution = 0.15f, .meta = 0.70f, .meta_logic = 0.1f, .meta_concise = 0.1f,
+                                      .own = 0.5f}};
 }
 
 static void parse_pretrain_args(PretrainArgs *a, int argc, char **argv, int first) {

@@ -19,7 +19,7 @@ vg() { # vg <description> <args...>: run train_rlme under memcheck
 }
 D=data/synth
 vg "pretrain (2 threads)" pretrain --data $D --layers 1 --heads 2 --channels 16 --seq 192 --batch 2 --steps 6 \
-   --eval-every 3 --eval-n 1 --threads 2 --out "$tmp/base.bin"
+   --eval-every 3 --eval-n 1 --own-samples 0 --threads 2 --out "$tmp/base.bin"
 RL=(rl --init "$tmp/base.bin" --data $D --prompts 2 --group 2 --max-new 12 --steps 2 --eval-every 2 --eval-n 1 --threads 2)
 vg "rl rlme: frozen-self + live-self ensemble, two meta-questions" "${RL[@]}" --reward rlme --evaluator frozen-self \
    --evaluator live-self:0.5 --meta "Is the answer correct?" --meta "Is the solution free of needless checks?=0.5" --out "$tmp/rlme.bin"
