@@ -561,6 +561,12 @@ static void load_problems_or_die(Problems *P, const char *path, int need_program
     gsm8k_free(ex, n);
 }
 
+// DIR/NAME.jsonl into P; its path goes to path (for the run state's data hash)
+static void load_split_or_die(Problems *P, const char *dir, const char *name, int need_program, char *path, size_t cap) {
+    snprintf(path, cap, "%s/%s.jsonl", dir, name);
+    load_problems_or_die(P, path, need_program);
+}
+
 static void free_problems(Problems *P) {
     for (int i = 0; i < P->n; i++) { free(P->question[i]); free(P->gold[i]); }
     free(P->question); free(P->gold); free(P->program); free(P->path); free(P->line);
@@ -1338,10 +1344,8 @@ static void run_pretrain(const PretrainArgs *args) {
     ensure_synth_data(a->data_dir);
     char train_path[1024], test_path[1024], state_path[1024], flags[1024];
     Problems train, test;
-    snprintf(train_path, sizeof(train_path), "%s/train.jsonl", a->data_dir);
-    load_problems_or_die(&train, train_path, 1);
-    snprintf(test_path, sizeof(test_path), "%s/test.jsonl", a->data_dir);
-    load_problems_or_die(&test, test_path, 1);
+    load_split_or_die(&train, a->data_dir, "train", 1, train_path, sizeof(train_path));
+    load_split_or_die(&test, a->data_dir, "test", 1, test_path, sizeof(test_path));
     pretrain_flags(a, file_hash_or_die(train_path), file_hash_or_die(test_path), flags, sizeof(flags));
     state_path_of(a->out, state_path, sizeof(state_path));
     RunState saved;
@@ -1459,10 +1463,10 @@ static void run_pretrain(const PretrainArgs *args) {
         // the latest model is on disk before every evaluation, and when stopping
         int next = step + 1, stop = g_stop || pg.bad_in_row >= MAX_BAD_STEPS;
         if (next % a->eval_every == 0 || next == a->steps || stop) {
-            pg.step = next;
+            PretrainProgress at = pg;
+            at.step = next;
             save_checkpoint_or_die(&model, &tc, a->out);
-            pretrain_save(state_path, &state, flags, &pg, &model, &tc, &ds, train.n, &own, &log);
-            pg.step = step;
+            pretrain_save(state_path, &state, flags, &at, &model, &tc, &ds, train.n, &own, &log);
         }
         if (pg.bad_in_row >= MAX_BAD_STEPS)
             die("stopping at step %d: %d non-finite steps in a row (the last finite weights are in %s; try a lower --lr)",
@@ -1997,10 +2001,8 @@ static void run_rl(RLArgs *a, RLResult *res) {
     ensure_synth_data(a->data_dir);
     char rl_path[1024], test_path[1024], state_path[1024], flags[4096];
     Problems rl, test;
-    snprintf(rl_path, sizeof(rl_path), "%s/rl.jsonl", a->data_dir);
-    load_problems_or_die(&rl, rl_path, 0);
-    snprintf(test_path, sizeof(test_path), "%s/test.jsonl", a->data_dir);
-    load_problems_or_die(&test, test_path, 0);
+    load_split_or_die(&rl, a->data_dir, "rl", 0, rl_path, sizeof(rl_path));
+    load_split_or_die(&test, a->data_dir, "test", 0, test_path, sizeof(test_path));
     require_prompts_fit(&rl, rl.n, &tc, maxT, n_suffix + 1);
     require_prompts_fit(&test, a->eval_n, &tc, maxT, 1);
     rl_flags(a, rl_path, test_path, flags, sizeof(flags));
