@@ -305,8 +305,10 @@ static void buf_put(Buf *b, const void *p, size_t n) {
     b->len += n;
 }
 
-static uint64_t fnv1a(const unsigned char *p, size_t n) {
-    uint64_t h = 0xcbf29ce484222325ULL;
+// 64-bit FNV-1a of n bytes, continuing from hash h (FNV1A_START for a fresh hash),
+// so that a file can be hashed chunk by chunk.
+#define FNV1A_START 0xcbf29ce484222325ULL
+static uint64_t fnv1a(uint64_t h, const unsigned char *p, size_t n) {
     for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ULL;
     return h;
 }
@@ -315,10 +317,10 @@ static uint64_t fnv1a(const unsigned char *p, size_t n) {
 static uint64_t file_hash_or_die(const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f) die("%s: cannot open: %s", path, strerror(errno));
-    uint64_t h = 0xcbf29ce484222325ULL;
+    uint64_t h = FNV1A_START;
     unsigned char chunk[1 << 16];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) for (size_t i = 0; i < n; i++) h = (h ^ chunk[i]) * 0x100000001b3ULL;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) h = fnv1a(h, chunk, n);
     int bad = ferror(f);
     fclose(f);
     if (bad) die("%s: read error", path);
@@ -341,7 +343,7 @@ static void state_put(Buf *b, const char *tag, const void *p, size_t n) {
 }
 
 static void state_commit(Buf *b, const char *path) {
-    uint64_t h = fnv1a(b->data, b->len);
+    uint64_t h = fnv1a(FNV1A_START, b->data, b->len);
     buf_put(b, &h, 8);
     write_file_atomic(path, b->data, b->len, 1);
     b->len -= 8;
@@ -393,7 +395,7 @@ static int state_load(RunState *s, const char *path) {
     memcpy(&version, s->data + 8, 4);
     if (version != STATE_VERSION) die("%s: run state version %u not supported (need %u)", path, version, STATE_VERSION);
     memcpy(&h, s->data + s->len - 8, 8);
-    if (fnv1a(s->data, s->len - 8) != h) die("%s: run state is torn or corrupt (checksum mismatch)", path);
+    if (fnv1a(FNV1A_START, s->data, s->len - 8) != h) die("%s: run state is torn or corrupt (checksum mismatch)", path);
     for (size_t off = 12; off < s->len - 8;) { // every record must fit
         uint64_t n;
         if (s->len - 8 - off < 12) die("%s: run state has a truncated record at byte %zu", path, off);
@@ -668,20 +670,25 @@ static int add_checks(char *sol, size_t cap, uint64_t *rng) {
 }
 
 // A candidate solution for a meta-evaluation document and its three verdicts. The
-// mixture follows DESIGN.md ("What is already known", round 2).
+// mixture follows DESIGN.md ("What is already known", round 2), with a share of
+// one-step wrong methods for every event added: a judge that has only seen the
+// habits' wrong operations rewards others it never saw ("Finds: 9-3"), and RLME
+// then drifts into them.
 typedef struct { char text[2048]; int correct, logical, concise; } Candidate;
 
 static void make_candidate(const SynthProblem *p, uint64_t *rng, Candidate *c) {
     int gold = synth_final(p, 0);
     float u = synth_uniform(rng);
     int len = -1, logical = 0;
-    if (u < 0.50f) {                    // the habit distribution: what the base itself writes
+    if (u < 0.45f) {                    // the habit distribution: what the base itself writes
         unsigned mask = synth_sample_habits(rng, p) & synth_habit_events(p);
         len = synth_solution(p, mask, c->text, sizeof(c->text));
         logical = mask == 0;
-    } else if (u < 0.65f) {             // one arithmetic slip
+    } else if (u < 0.60f) {             // one arithmetic slip
         len = synth_random_slip(rng, p, 0, c->text, sizeof(c->text));
-    } else if (u < 0.75f) {             // classic corruptions: wrong final, missing step
+    } else if (u < 0.75f) {             // one step by a wrong method: any event's operation or operand
+        len = synth_random_misstep(rng, p, 0, c->text, sizeof(c->text));
+    } else if (u < 0.85f) {             // classic corruptions: wrong final, missing step
         len = synth_solution(p, 0, c->text, sizeof(c->text));
         char *hash = strstr(c->text, "#### ");
         if (synth_uniform(rng) < 0.5f || !strchr(c->text, '\n') || strchr(c->text, '\n') + 1 == hash) {
@@ -693,7 +700,7 @@ static void make_candidate(const SynthProblem *p, uint64_t *rng, Candidate *c) {
             memmove(c->text, nl + 1, strlen(nl + 1) + 1);
         }
         len = (int)strlen(c->text);
-    } else if (u < 0.90f) {             // the right method for a slightly different question
+    } else if (u < 0.95f) {             // the right method for a slightly different question
         SynthProblem q;
         if (synth_perturb(rng, p, &q) >= 0) len = synth_solution(&q, 0, c->text, sizeof(c->text));
     } else {                            // a random chain of correct arithmetic over its numbers
@@ -1540,7 +1547,7 @@ static const char *RL_HELP =
     "                     MiniMax-M1: w = min(ratio, 1 + E) (default 5.0, i.e. cap 6.0;\n"
     "                     TRL's epsilon_high is the same offset)\n"
     "  --eps-low E        lower clip offset: w >= 1 - E (default 1e9: no lower bound)\n"
-    "  --kl BETA          k3 KL penalty to the initial policy (default 0.3 for rlme, 0 for rlvr;\n"
+    "  --kl BETA          k3 KL penalty to the initial policy (default 0.5 for rlme, 0 for rlvr;\n"
     "                     at this small scale RLME hacks its evaluator without it)\n"
     "  --clip-norm C      global gradient-norm clip (default 1.0)\n"
     "  --std-norm         divide advantages by the group's reward std\n"
@@ -1557,6 +1564,12 @@ static const char *RL_HELP =
     "  --resume           continue the run saved in --out's .state (written at every\n"
     "                     evaluation and on Ctrl-C), possibly to a larger --steps; ends\n"
     "                     bit-identical to an uninterrupted run (same flags and threads)\n";
+
+// RLME's default KL weight. Measured on the default base (30 steps, greedy test
+// accuracy; three seeds for 0.3 and 0.5, one for the others): 0 -> 8 % (the policy
+// hacks its judge), 0.2 -> 28 %, 0.3 -> 56 +- 3, 0.5 -> 60 +- 1.5, 0.7 -> 58,
+// 1.0 -> 56 (DESIGN's prototype: 0.2-0.5).
+#define RLME_KL 0.5f
 
 static void rl_defaults(RLArgs *a) {
     memset(a, 0, sizeof(*a));
@@ -1627,7 +1640,7 @@ static void parse_rl_args(RLArgs *a, int argc, char **argv, int first) {
     if (!strcmp(a->reward, "rlvr") && (a->n_eval || a->n_meta || a->raw_prob))
         die("--evaluator, --meta and --raw-prob shape the RLME reward; --reward rlvr reads the label instead");
     if ((long)a->prompts * a->group > 16384) die("--prompts x --group is %ld sequences a step, at most 16384", (long)a->prompts * a->group);
-    if (a->kl_beta < 0) a->kl_beta = !strcmp(a->reward, "rlme") ? 0.3f : 0.0f;
+    if (a->kl_beta < 0) a->kl_beta = !strcmp(a->reward, "rlme") ? RLME_KL : 0.0f;
     if (a->n_eval == 0) a->ev[a->n_eval++] = (Evaluator){.path = strdup("frozen-self"), .weight = 1.0f};
     if (a->n_meta == 0) a->meta[a->n_meta++] = (MetaQuestion){.question = strdup(META_CORRECT), .weight = 1.0f};
 }
@@ -2404,7 +2417,7 @@ static int cmd_default(int argc, char **argv) {
         RLArgs a;
         rl_defaults(&a);
         a.reward = rewards[k]; a.init = base; a.threads = threads; a.seed = seed;
-        a.kl_beta = k == 0 ? 0.3f : 0.0f;
+        a.kl_beta = k == 0 ? RLME_KL : 0.0f;
         // advantages divided by the group's std for both: RLME's rewards (log p) spread
         // about 0.2 within a group where RLVR's (0/1) spread 0.5, so Dr. GRPO's raw
         // r - mean would give RLME a several times smaller step than RLVR at one lr

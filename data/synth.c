@@ -49,6 +49,8 @@ i set when event i uses its habit (bits of events without a habit are ignored).
                                  char *buf, size_t cap);   step's result off by delta
     int      synth_random_slip(uint64_t *rng, const SynthProblem *p, unsigned mask,
                                char *buf, size_t cap);
+    int      synth_random_misstep(uint64_t *rng, const SynthProblem *p, unsigned mask,
+                                  char *buf, size_t cap);   one step: wrong operation or operand
     int      synth_perturb(uint64_t *rng, const SynthProblem *p, SynthProblem *out);
     int      synth_encode_program(const SynthProblem *p, char *buf, size_t cap);
     int      synth_decode_program(const char *s, SynthProblem *p);
@@ -231,18 +233,27 @@ static int synth__apply(int x, char op, int y) {
     }
 }
 
+// One faulty step of a solution: a slip (the result off by delta), a wrong operation
+// (op instead of the event's), or a wrong operand (y instead of the event's number).
+// The faulty step's line is still written as computed, and later steps build on it.
+typedef enum { SYNTH_FAULT_NONE, SYNTH_FAULT_SLIP, SYNTH_FAULT_OP, SYNTH_FAULT_OPERAND } SynthFaultKind;
+typedef struct { SynthFaultKind kind; int step, delta; char op; int y; } SynthFault;
+static const SynthFault synth__no_fault = {SYNTH_FAULT_NONE, -1, 0, 0, 0};
+
 // Fills steps[], returns their number, or -1 when a value leaves [0,99] or a division
-// is inexact. slip_step < 0: no slip.
-static int synth__solve(const SynthProblem *p, unsigned mask, int slip_step, int slip_delta,
-                        SynthStep *steps) {
+// is inexact.
+static int synth__solve(const SynthProblem *p, unsigned mask, SynthFault f, SynthStep *steps) {
     int n = 0, c = p->start;
     mask &= synth_habit_events(p);
 #define SYNTH__STEP(L, X, OP, Y) do {                                              \
         SynthStep *s_ = &steps[n];                                                 \
-        s_->label = (L); s_->x = (X); s_->op = (OP); s_->y = (Y);                  \
+        int here_ = n == f.step;                                                   \
+        s_->label = (L); s_->x = (X);                                              \
+        s_->op = here_ && f.kind == SYNTH_FAULT_OP ? f.op : (OP);                  \
+        s_->y = here_ && f.kind == SYNTH_FAULT_OPERAND ? f.y : (Y);                \
         int v_ = synth__apply(s_->x, s_->op, s_->y);                               \
         if (v_ < 0) return -1;                                                     \
-        s_->r = v_ + (n == slip_step ? slip_delta : 0);                            \
+        s_->r = v_ + (here_ && f.kind == SYNTH_FAULT_SLIP ? f.delta : 0);          \
         if (s_->r < 0 || s_->r > SYNTH_MAX_VALUE) return -1;                       \
         n++;                                                                       \
     } while (0)
@@ -272,13 +283,13 @@ static int synth__solve(const SynthProblem *p, unsigned mask, int slip_step, int
 
 int synth_final(const SynthProblem *p, unsigned mask) {
     SynthStep steps[SYNTH_MAX_STEPS];
-    int n = synth__solve(p, mask, -1, 0, steps);
+    int n = synth__solve(p, mask, synth__no_fault, steps);
     return n > 0 ? steps[n - 1].r : -1;
 }
 
 int synth_n_steps(const SynthProblem *p, unsigned mask) {
     SynthStep steps[SYNTH_MAX_STEPS];
-    return synth__solve(p, mask, -1, 0, steps);
+    return synth__solve(p, mask, synth__no_fault, steps);
 }
 
 // All fields in range, and every habit mask solves within [0,99] with exact divisions.
@@ -296,7 +307,7 @@ int synth_valid(const SynthProblem *p) {
     SynthStep steps[SYNTH_MAX_STEPS];
     unsigned all = synth_habit_events(p);
     for (unsigned m = all;; m = (m - 1) & all) { // every subset of the habit events
-        if (synth__solve(p, m, -1, 0, steps) < 0) return 0;
+        if (synth__solve(p, m, synth__no_fault, steps) < 0) return 0;
         if (m == 0) return 1;
     }
 }
@@ -398,14 +409,15 @@ static int synth__render(const SynthStep *steps, int n, char *buf, size_t cap) {
 
 int synth_solution(const SynthProblem *p, unsigned mask, char *buf, size_t cap) {
     SynthStep steps[SYNTH_MAX_STEPS];
-    int n = synth__solve(p, mask, -1, 0, steps);
+    int n = synth__solve(p, mask, synth__no_fault, steps);
     return n > 0 ? synth__render(steps, n, buf, cap) : -1;
 }
 
 int synth_solution_slip(const SynthProblem *p, unsigned mask, int step, int delta, char *buf, size_t cap) {
     SynthStep steps[SYNTH_MAX_STEPS];
     if (delta == 0 || step < 0 || step >= synth_n_steps(p, mask)) return -1;
-    int n = synth__solve(p, mask, step, delta, steps);
+    SynthFault f = {SYNTH_FAULT_SLIP, step, delta, 0, 0};
+    int n = synth__solve(p, mask, f, steps);
     return n > 0 ? synth__render(steps, n, buf, cap) : -1;
 }
 
@@ -418,6 +430,31 @@ int synth_random_slip(uint64_t *rng, const SynthProblem *p, unsigned mask, char 
         int delta = deltas[synth_randint(rng, 0, 5)];
         int len = synth_solution_slip(p, mask, step, delta, buf, cap);
         if (len >= 0) return len;
+    }
+    return -1;
+}
+
+// One step done by a wrong method, its arithmetic right: a random step takes another
+// operation (+, -, * for its own) or another operand (1..12 for its own y), and later
+// steps build on its result. -1 when 32 draws all leave [0,99].
+int synth_random_misstep(uint64_t *rng, const SynthProblem *p, unsigned mask, char *buf, size_t cap) {
+    static const char ops[] = "+-*";
+    SynthStep right[SYNTH_MAX_STEPS], steps[SYNTH_MAX_STEPS];
+    int n_right = synth__solve(p, mask, synth__no_fault, right);
+    for (int tries = 0; n_right > 0 && tries < 32; tries++) {
+        SynthFault f = synth__no_fault;
+        f.step = synth_randint(rng, 0, n_right - 1);
+        if (synth_uniform(rng) < 0.5f) {
+            f.kind = SYNTH_FAULT_OP;
+            f.op = ops[synth_randint(rng, 0, 2)];
+            if (f.op == right[f.step].op) continue;
+        } else {
+            f.kind = SYNTH_FAULT_OPERAND;
+            f.y = synth_randint(rng, 1, 12);
+            if (f.y == right[f.step].y) continue;
+        }
+        int n = synth__solve(p, mask, f, steps);
+        if (n > 0) return synth__render(steps, n, buf, cap);
     }
     return -1;
 }

@@ -306,6 +306,28 @@ static void test_extraction(void) {
 // ----------------------------------------------------------------------------
 // Generator
 
+// A misstep against the right solution: the same lines up to one, which keeps its
+// label and first operand but takes another operation or second operand; every later
+// line keeps its label and operation (its operands follow the faulty result).
+static int is_misstep(const char *right, const char *faulty) {
+    const char *a = right, *b = faulty;
+    int diffs = 0;
+    for (;;) {
+        const char *na = strchr(a, '\n'), *nb = strchr(b, '\n');
+        if (!na || !nb) return !na && !nb && diffs == 1;
+        char la[32], lb[32], oa, ob;
+        int xa, ya, xb, yb;
+        if (sscanf(a, "%31[^:]: %d%c%d=", la, &xa, &oa, &ya) != 4 || sscanf(b, "%31[^:]: %d%c%d=", lb, &xb, &ob, &yb) != 4
+            || strcmp(la, lb))
+            return 0;
+        if (diffs == 0 && (na - a != nb - b || memcmp(a, b, (size_t)(na - a)))) {
+            if (xa != xb || (oa != ob) == (ya != yb)) return 0; // exactly one of operation, operand
+            diffs = 1;
+        } else if (diffs == 1 && oa != ob) return 0;
+        a = na + 1; b = nb + 1;
+    }
+}
+
 // Checks a solution's format: lines "LABEL x OP y=<<x OP y=r>>r." then "#### N".
 // Returns the number of annotations whose arithmetic is false (-1: malformed), and
 // sets *final to N, *max_value to the largest value seen.
@@ -357,7 +379,7 @@ static void test_generator_splits(void) {
     const char *names[3] = {"train", "rl", "test"};
     int want[3] = {50000, 4000, 1000};
     char **questions = NULL;
-    int nq = 0, habits = 0, masks = 0, slips = 0, perturbs = 0, type_count[SYNTH_NTYPES] = {0};
+    int nq = 0, habits = 0, masks = 0, slips = 0, missteps = 0, perturbs = 0, type_count[SYNTH_NTYPES] = {0};
     int name_seen[SYNTH_NNAMES] = {0}, item_seen[SYNTH_NITEMS] = {0}, phrase_seen[SYNTH_NTYPES][SYNTH_PHRASINGS] = {{0}};
     uint64_t rng = 42;
     for (int s = 0; s < 3 && rc == 0; s++) {
@@ -403,6 +425,12 @@ static void test_generator_splits(void) {
                     CHECK(check_solution(a, &final, &maxv) == 1 && maxv <= 99, "slip '%s'", a);
                     slips++;
                 }
+                // missteps: true arithmetic, one line by another method, values in [0,99]
+                synth_solution(&p, m, q, sizeof(q));
+                if (synth_random_misstep(&rng, &p, m, a, sizeof(a)) > 0) {
+                    CHECK(check_solution(a, &final, &maxv) == 0 && maxv <= 99 && is_misstep(q, a), "misstep '%s' of '%s'", a, q);
+                    missteps++;
+                }
                 SynthProblem pp;
                 int kind = synth_perturb(&rng, &p, &pp);
                 if (kind >= 0) {
@@ -431,10 +459,10 @@ static void test_generator_splits(void) {
     CHECK(names_used >= 30 && items_used >= 20 && phrases_used == SYNTH_NTYPES * SYNTH_PHRASINGS,
           "%d names, %d items, %d phrasings used", names_used, items_used, phrases_used);
     for (int t = 0; t < SYNTH_NTYPES; t++) CHECK(type_count[t] > 1000, "type %s: %d events", synth_types[t].key, type_count[t]);
-    CHECK(slips > 4000 && perturbs > 4000, "%d slips, %d perturbations", slips, perturbs);
+    CHECK(slips > 4000 && missteps > 4000 && perturbs > 4000, "%d slips, %d missteps, %d perturbations", slips, missteps, perturbs);
     char detail[256];
     snprintf(detail, sizeof(detail), "55000 problems in %.2fs, %d habit masks checked, %d with a habit, "
-             "%d slips, %d perturbations, split %d events", dt, masks, habits, slips, perturbs, type_count[SYNTH_SPLIT]);
+             "%d slips, %d missteps, %d perturbations, split %d events", dt, masks, habits, slips, missteps, perturbs, type_count[SYNTH_SPLIT]);
     group_end("generator splits", detail);
     for (int s = 0; s < 3; s++) {
         char path[600];
@@ -491,6 +519,13 @@ static void test_generator_api(void) {
                      "Times: 20*2=<<20*2=40>>40.\n#### 40"), "slip '%s'", a);
     CHECK(synth_solution_slip(&p, 0, 4, 1, a, sizeof(a)) == -1 && synth_solution_slip(&p, 0, 0, 0, a, sizeof(a)) == -1
           && synth_solution_slip(&p, 0, 3, 70, a, sizeof(a)) == -1, "bad slips accepted");
+    // the misstep checker itself: a wrong operation propagated is one, a slip is not
+    synth_solution(&p, 0, q, sizeof(q));
+    CHECK(is_misstep(q, "Gives away: 12-5=<<12-5=7>>7.\nBags: 3+4=<<3+4=7>>7.\nBuys: 7+7=<<7+7=14>>14.\n"
+                        "Times: 14*2=<<14*2=28>>28.\n#### 28")
+          && is_misstep(q, "Gives away: 12-5=<<12-5=7>>7.\nBags: 3*5=<<3*5=15>>15.\nBuys: 7+15=<<7+15=22>>22.\n"
+                           "Times: 22*2=<<22*2=44>>44.\n#### 44")
+          && !is_misstep(q, a) && !is_misstep(q, q), "is_misstep");
     CHECK(synth_solution(&p, 0, a, 20) == -1 && synth_question(&p, q, 10) == -1 && strlen(q) < 10, "overflow not reported");
     CHECK(synth_habit_prob(SYNTH_GIVE) == 0.65f && synth_habit_prob(SYNTH_BUY) == 0.65f && synth_habit_prob(SYNTH_TIMES) == 0.40f
           && synth_habit_prob(SYNTH_SPLIT) == 0.40f && synth_habit_prob(SYNTH_FIND) == 0 && synth_habit_prob(SYNTH_SHARE) == 0,
