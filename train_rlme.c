@@ -1008,13 +1008,17 @@ static float greedy_accuracy(GPT *model, TextCodec *tc, KVCache *kv, const Probl
 // n samples (temperature 1) of the model on random train questions, each labelled
 // right or wrong against its train answer: candidates for the judging phase.
 #define OWN_SAMPLES 1024
+static void own_samples_alloc(OwnSamples *o, int n) {
+    o->n = n;
+    o->problem = malloc(n * sizeof(int)); o->right = malloc(n * sizeof(int)); o->text = calloc(n, sizeof(char *));
+}
+
 static void own_samples_draw(OwnSamples *o, GPT *model, TextCodec *tc, KVCache *kv, const Problems *train, int n,
                              int max_new, uint64_t seed) {
     uint64_t rng = rng_seed(seed);
     Rollout r;
     rollout_alloc(&r, n, max_new);
-    o->n = n;
-    o->problem = malloc(n * sizeof(int)); o->right = malloc(n * sizeof(int)); o->text = malloc(n * sizeof(char *));
+    own_samples_alloc(o, n);
     int longest = 0, maxT = model->config.max_seq_len;
     for (int i = 0; i < n; i++) {
         o->problem[i] = (int)(rng_u64(&rng) % (uint64_t)train->n);
@@ -1318,8 +1322,7 @@ static void pretrain_restore(const RunState *s, PretrainProgress *pg, GPT *model
         int n = (int)(n_prob / sizeof(int));
         if (!right || !text || n_right != n_prob || n_prob % sizeof(int) || n == 0 || n > 1 << 20)
             die("%s: run state's own samples are corrupt", s->path);
-        own->n = n;
-        own->problem = malloc(n * sizeof(int)); own->right = malloc(n * sizeof(int)); own->text = calloc(n, sizeof(char *));
+        own_samples_alloc(own, n);
         memcpy(own->problem, prob, n * sizeof(int));
         memcpy(own->right, right, n * sizeof(int));
         size_t off = 0;
@@ -2384,8 +2387,8 @@ static int cmd_default(int argc, char **argv) {
     if (!dir) dir = quick ? "out-quick" : "out";
     double t0 = now_seconds();
     char base[1024], out[1024], log_path[1024], svg[1024];
-    snprintf(base, sizeof(base), "%s", given_base ? given_base : "");
-    if (!given_base) snprintf(base, sizeof(base), "%s/base.bin", dir);
+    if (given_base) snprintf(base, sizeof(base), "%s", given_base);
+    else snprintf(base, sizeof(base), "%s/base.bin", dir);
     // pretraining runs unless a finished base is there: a base.bin without a state
     // (made elsewhere), or one whose state says the run is complete
     char state[1024];
