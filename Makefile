@@ -119,7 +119,7 @@ FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fopenmp-sim
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_BINS = $(addprefix build/fuzz/fuzz_,$(FUZZ_TARGETS))
 
-build/fuzz/fuzz_%: test/fuzz/fuzz_%.c tokenizer.c model.h data/gsm8k.h
+build/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz.h tokenizer.c model.h data/gsm8k.h
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< -lm
 

@@ -6,10 +6,7 @@
 set -u
 BIN=${TRAIN_RLME:-./train_rlme}
 REF=test/ref
-pass=0; fail=0
-check() { # check <0|1> <description>
-    if [ "$1" = 1 ]; then echo "PASS $2"; pass=$((pass+1)); else echo "FAIL $2"; fail=$((fail+1)); fi
-}
+source "$(dirname "$0")/check.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 # score: log-probs within 1e-4 of PyTorch's
@@ -61,5 +58,4 @@ expect_error "truncated model" "truncated" "$BIN" score --model "$tmp/trunc.bin"
 expect_error "empty model" "truncated" "$BIN" sample --model "$tmp/empty.bin" --prompt-ids 1 --print-ids
 expect_error "heads not dividing channels" "does not divide" "$BIN" bench --heads 3 --channels 32
 
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+summary

@@ -4,8 +4,7 @@
 # crashed, every output is there, and that RL raised the RLME reward (never a timing).
 set -u
 BIN=${TRAIN_RLME:-./train_rlme}
-pass=0; fail=0
-check() { if [ "$1" = 1 ]; then echo "PASS $2"; pass=$((pass+1)); else echo "FAIL $2"; fail=$((fail+1)); fi; }
+source "$(dirname "$0")/check.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 out=$tmp/out
 
@@ -37,5 +36,4 @@ check "$([ -s "$tmp/sample" ] && echo 1 || echo 0)" "sample --question prints te
 got=$("$BIN" score --model "$out/base.bin" --text "Question: Tom has 5 apples." | wc -w)
 check "$([ "$got" -ge 5 ] && echo 1 || echo 0)" "score --text prints one log-prob per token after the first ($got)"
 
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+summary

@@ -8,10 +8,7 @@
 set -u
 BIN=${TRAIN_RLME:-./train_rlme}
 DATA=data/synth
-pass=0; fail=0
-check() { # check <0|1> <description>
-    if [ "$1" = 1 ]; then echo "PASS $2"; pass=$((pass+1)); else echo "FAIL $2"; fail=$((fail+1)); fi
-}
+source "$(dirname "$0")/check.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 PRE=("$BIN" pretrain --data $DATA --layers 1 --heads 2 --channels 16 --seq 192 --batch 4 --steps 300
@@ -112,5 +109,4 @@ head -c 200 "$tmp/rfull/rlme.state" > "$tmp/torn.state"; cp "$tmp/rfull/rlme.bin
 "${RL[@]}" --out "$tmp/torn.bin" --resume 2> "$tmp/err"; rc=$?
 check "$([ $rc != 0 ] && [ "$(wc -l < "$tmp/err")" = 1 ] && grep -q "torn.state.*corrupt" "$tmp/err" && echo 1 || echo 0)" "torn state refused: $(cat "$tmp/err")"
 
-echo "test_resume: $pass passed, $fail failed"
-[ $fail = 0 ]
+summary test_resume

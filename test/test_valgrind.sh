@@ -7,7 +7,7 @@
 set -u
 BIN=${TRAIN_RLME:-./train_rlme}
 if ! command -v valgrind > /dev/null; then echo "SKIP test_valgrind: valgrind is not installed"; exit 0; fi
-pass=0; fail=0
+source "$(dirname "$0")/check.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 VG=(valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect
     --show-leak-kinds=definite,indirect)
@@ -33,5 +33,4 @@ vg "judge" judge --model "$tmp/base.bin" --question "Ann has 3 apples. She finds
 vg "sample" sample --model "$tmp/base.bin" --question "Ann has 3 apples. How many apples does Ann have now?" --num 3 --max-new 8
 vg "score" score --model "$tmp/base.bin" --text "Question: Ann has 3 apples."
 vg "bench" bench --layers 1 --heads 2 --channels 16 --seq 32 --vocab 300 --batch 2 --steps 1
-echo "test_valgrind: $pass passed, $fail failed"
-[ $fail = 0 ]
+summary test_valgrind

@@ -10,17 +10,15 @@
 #define TOKENIZER_NO_MAIN
 #include "../../tokenizer.c"
 #include "../../model.h"
+#include "fuzz.h"
 
 static char path[64];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc; (void)argv;
-    const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-    snprintf(path, sizeof(path), "%s/rlme_fuzz_checkpoint.%d", dir, (int)getpid());
+    fuzz_scratch_path(path, sizeof(path), "checkpoint");
     return 0;
 }
-
-#define CHECK(cond) do { if (!(cond)) { fprintf(stderr, "check failed: %s (line %d)\n", #cond, __LINE__); abort(); } } while (0)
 
 // the tokenizer after the parameters; 1 when everything load_checkpoint_or_die checks holds
 static int read_extras(const GPT *model, long extras) {

@@ -12,8 +12,7 @@
 //  - the input read as a list of int32 ids decodes (-1 exactly when an id is out of range).
 #define TOKENIZER_NO_MAIN
 #include "../../tokenizer.c"
-
-#define CHECK(cond) do { if (!(cond)) { fprintf(stderr, "check failed: %s (line %d)\n", #cond, __LINE__); abort(); } } while (0)
+#include "fuzz.h"
 
 static Tokenizer toks[2];
 

@@ -10,6 +10,7 @@
 //  - the scorer on the parsed fields and on the raw input: every number it returns
 //    is canonical (gsm8k_normalize gives it back unchanged) and fits GSM8K_NUM_MAX.
 #include "../../data/gsm8k.h"
+#include "fuzz.h"
 #include <stdint.h>
 #include <unistd.h>
 
@@ -17,12 +18,9 @@ static char path[64];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc; (void)argv;
-    const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-    snprintf(path, sizeof(path), "%s/rlme_fuzz_gsm8k.%d", dir, (int)getpid());
+    fuzz_scratch_path(path, sizeof(path), "gsm8k");
     return 0;
 }
-
-#define CHECK(cond) do { if (!(cond)) { fprintf(stderr, "check failed: %s (line %d)\n", #cond, __LINE__); abort(); } } while (0)
 
 // a number the scorer returned must be its own canonical form
 static void check_canonical(int found, const char *num) {

@@ -8,8 +8,7 @@
 //    tok_read accepts has every byte and only merges that concatenate their tokens).
 #define TOKENIZER_NO_MAIN
 #include "../../tokenizer.c"
-
-#define CHECK(cond) do { if (!(cond)) { fprintf(stderr, "check failed: %s (line %d)\n", #cond, __LINE__); abort(); } } while (0)
+#include "fuzz.h"
 
 static int all_zero(const void *p, size_t n) {
     const unsigned char *b = p;

@@ -7,8 +7,7 @@
 //  - the corpus encodes and decodes back byte-exact with both copies, to the same ids.
 #define TOKENIZER_NO_MAIN
 #include "../../tokenizer.c"
-
-#define CHECK(cond) do { if (!(cond)) { fprintf(stderr, "check failed: %s (line %d)\n", #cond, __LINE__); abort(); } } while (0)
+#include "fuzz.h"
 
 static const char *specials[] = {"<|endoftext|>", "<|pad|>", "\n\n"};
 
