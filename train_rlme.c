@@ -179,6 +179,20 @@ static int codec_init(TextCodec *tc, char *err, size_t errlen) {
     return 0;
 }
 
+// 1 when two tokenizers encode every text alike: their serialized forms are equal
+static int same_tokenizer(const Tokenizer *x, const Tokenizer *y) {
+    char *bx = NULL, *by = NULL;
+    size_t nx = 0, ny = 0;
+    FILE *fx = open_memstream(&bx, &nx), *fy = open_memstream(&by, &ny);
+    if (!fx || !fy) die("out of memory while comparing tokenizers");
+    int failed = tok_write(x, fx) | tok_write(y, fy);
+    fclose(fx); fclose(fy);
+    if (failed) die("out of memory while comparing tokenizers");
+    int same = nx == ny && memcmp(bx, by, nx) == 0;
+    free(bx); free(by);
+    return same;
+}
+
 // ----------------------------------------------------------------------------
 // checkpoints that carry their tokenizer
 //
@@ -1514,7 +1528,9 @@ static int cmd_pretrain(int argc, char **argv) {
 // by the label (RLVR). One step, top to bottom in rl_step():
 //   sample -> reward -> advantage -> CISPO weights -> backward -> AdamW
 
-typedef struct { const char *path; float weight; GPT *model; GPT own; } Evaluator; // model == NULL: live-self
+// model == NULL: live-self. foreign: a checkpoint whose tokenizer is not the policy's;
+// it reads each rollout re-encoded from its text with its own tokenizer (codec).
+typedef struct { const char *path; float weight; GPT *model; GPT own; int foreign; TextCodec codec; } Evaluator;
 typedef struct { const char *question; float weight; TokIds suffix; } MetaQuestion;
 
 #define MAX_EVALUATORS 8
@@ -1555,8 +1571,9 @@ static const char *RL_HELP =
     "  --clip-norm C      global gradient-norm clip (default 1.0)\n"
     "  --std-norm         divide advantages by the group's reward std\n"
     "  --evaluator E[:W]  frozen-self (default: a copy of --init, never updated), live-self\n"
-    "                     (the current policy judges itself), or a checkpoint path;\n"
-    "                     repeat for an ensemble, W its weight (default 1)\n"
+    "                     (the current policy judges itself), or a checkpoint path (one\n"
+    "                     with another tokenizer reads each answer re-encoded from its\n"
+    "                     text); repeat for an ensemble, W its weight (default 1)\n"
     "  --meta \"Q\"[=W]     meta-question and weight, repeatable (default \"" META_CORRECT "\"=1)\n"
     "  --raw-prob         reward log P(Yes) instead of log P(Yes)/(P(Yes)+P(No))\n"
     "  --eval-every E     greedy test accuracy every E steps (default 10)\n"
@@ -1709,27 +1726,65 @@ static void sort_by_length(const Rollout *r, int *order) {
 
 // ---- step 2: reward ---------------------------------------------------------
 
+// The rows of an evaluator with its own tokenizer `to`: template(question, completion,
+// meta_q) built from text as `judge` builds it — the prompt and completion decoded
+// with the policy's tokenizer `from`, then each piece encoded with `to`. Returns T
+// (-1 when a row exceeds maxT); end[b] = the last real token of row b.
+static int pack_rows_foreign(const Rollout *r, const int *idx, int B, TextCodec *from, TextCodec *to, const char *meta_q,
+                             int maxT, int *tokens, int *end) {
+    TokIds *rows = calloc(B, sizeof(TokIds));
+    int T = 0;
+    for (int b = 0; b < B; b++) {
+        int i = idx[b], m = r->out_len[i];
+        const int *comp = r->out + (size_t)i * r->max_new;
+        if (m > 0 && comp[m - 1] == from->eot) m--;
+        char *prompt = decode_text(from, r->prompts.ids + r->off[i], r->len[i]); // "Question: Q\nAnswer:\n"
+        char *answer = decode_text(from, comp, m);
+        size_t head = strlen("Question: "), tail = strlen("\nAnswer:\n"), len = strlen(prompt);
+        if (len < head + tail) die("internal error: a rollout prompt is not \"Question: ...\\nAnswer:\\n\"");
+        prompt[len - tail] = '\0';
+        encode_prompt(to, prompt + head, &rows[b]);
+        encode_append(to, answer, &rows[b]);
+        encode_meta_suffix(to, meta_q, &rows[b]);
+        if ((int)rows[b].n > T) T = (int)rows[b].n;
+        free(prompt); free(answer);
+    }
+    if (T <= maxT)
+        for (int b = 0; b < B; b++) {
+            int *row = tokens + (size_t)b * T, n = (int)rows[b].n;
+            memcpy(row, rows[b].ids, n * sizeof(int));
+            end[b] = n - 1;
+            for (int t = n; t < T; t++) row[t] = to->eot;
+        }
+    for (int b = 0; b < B; b++) tok_ids_free(&rows[b]);
+    free(rows);
+    return T <= maxT ? T : -1;
+}
+
 // RLME: p_jk = P(Yes) / (P(Yes) + P(No)) (or raw P(Yes)) at the verdict position of
 // template(question, completion, q_k) under evaluator j;  r = sum_j v_j sum_k w_k log p_jk.
 // The evaluators see the prompts and completions, never a label.
 static void reward_rlme(RLArgs *a, GPT *policy, TextCodec *tc, Batch *bt) {
     const Rollout *r = &bt->r;
     int n = r->n, MB = a->micro_batch;
-    int *tokens = malloc((size_t)MB * policy->config.max_seq_len * sizeof(int)), *end = malloc(MB * sizeof(int));
     for (int i = 0; i < n; i++) { bt->reward[i] = 0.0f; bt->p_correct[i] = NAN; }
     for (int j = 0; j < a->n_eval; j++) {
         GPT *ev = a->ev[j].model ? a->ev[j].model : policy;
+        TextCodec *etc = a->ev[j].foreign ? &a->ev[j].codec : tc;
+        int maxT = ev->config.max_seq_len;
+        int *tokens = malloc((size_t)MB * maxT * sizeof(int)), *end = malloc(MB * sizeof(int));
         for (int k = 0; k < a->n_meta; k++) {
             for (int i0 = 0; i0 < n; i0 += MB) {
                 int B = i0 + MB < n ? MB : n - i0;
                 const int *idx = bt->order + i0;
-                int T = pack_rows(r, idx, B, &a->meta[k].suffix, tc->eot, tokens, end);
-                if (T > ev->config.max_seq_len) die("an evaluator input of %d tokens exceeds the context of %d: lower --max-new", T, ev->config.max_seq_len);
+                int T = a->ev[j].foreign ? pack_rows_foreign(r, idx, B, tc, etc, a->meta[k].question, maxT, tokens, end)
+                                         : pack_rows(r, idx, B, &a->meta[k].suffix, tc->eot, tokens, end);
+                if (T < 0 || T > maxT) die("%s: an evaluator input exceeds its context of %d tokens: lower --max-new", a->ev[j].path, maxT);
                 gpt_forward(ev, tokens, NULL, B, T);
                 for (int b = 0; b < B; b++) {
                     int i = idx[b];
                     const float *probs = ev->acts.probs + ((size_t)b * T + end[b]) * ev->config.padded_vocab_size;
-                    float py = probs[tc->yes], pn = probs[tc->no];
+                    float py = probs[etc->yes], pn = probs[etc->no];
                     float p = a->raw_prob ? py : py / (py + pn + 1e-30f);
                     if (p < 1e-6f) p = 1e-6f; // log 0 would make one sample dominate the group
                     bt->reward[i] += a->ev[j].weight * a->meta[k].weight * logf(p);
@@ -1737,8 +1792,8 @@ static void reward_rlme(RLArgs *a, GPT *policy, TextCodec *tc, Batch *bt) {
                 }
             }
         }
+        free(tokens); free(end);
     }
-    free(tokens); free(end);
 }
 
 // RLVR: r = 1 if the completion's final number equals the label, else 0
@@ -2001,11 +2056,8 @@ static void run_rl(RLArgs *a, RLResult *res) {
         if (!strcmp(e->path, "frozen-self")) e->model = &ref;
         else if (!strcmp(e->path, "live-self")) e->model = NULL;
         else {
-            TextCodec etc;
-            if (!load_checkpoint_or_die(&e->own, &etc, e->path)) die("%s: evaluator checkpoint carries no tokenizer", e->path);
-            if (etc.tok.vocab_size != tc.tok.vocab_size || etc.yes != tc.yes || etc.no != tc.no || etc.eot != tc.eot)
-                die("%s: evaluator's tokenizer differs from the policy's", e->path);
-            tok_free(&etc.tok);
+            if (!load_checkpoint_or_die(&e->own, &e->codec, e->path)) die("%s: evaluator checkpoint carries no tokenizer", e->path);
+            e->foreign = !same_tokenizer(&e->codec.tok, &tc.tok);
             e->model = &e->own;
         }
     }
@@ -2181,7 +2233,8 @@ static void run_rl(RLArgs *a, RLResult *res) {
     kvcache_free(&kv);
     rollout_free(&bt.r);
     free(bt.prompt_of); free(bt.reward); free(bt.adv); free(bt.p_correct); free(bt.ref_logp); free(bt.order); free(pg.order);
-    for (int j = 0; j < a->n_eval; j++) if (a->ev[j].model == &a->ev[j].own) gpt_free(&a->ev[j].own);
+    for (int j = 0; j < a->n_eval; j++)
+        if (a->ev[j].model == &a->ev[j].own) { gpt_free(&a->ev[j].own); tok_free(&a->ev[j].codec.tok); }
     for (int k = 0; k < a->n_meta; k++) tok_ids_free(&a->meta[k].suffix);
     free_problems(&rl); free_problems(&test);
     tok_free(&tc.tok);

@@ -122,7 +122,7 @@ static void test_cispo_gradient(void) {
 // ----------------------------------------------------------------------------
 // a tiny world: a tokenizer trained on a few documents and a random model
 
-static void tiny_codec(TextCodec *tc) {
+static void tiny_codec_of_size(TextCodec *tc, int vocab_size) {
     memset(tc, 0, sizeof(*tc));
     const char *docs = "Question: Tom has 5 apples.\nAnswer:\nFinds: 5+2=<<5+2=7>>7.\n#### 7\nMeta: Is the answer correct?\nVerdict: Yes" EOT
                        "Question: Ann has 3 pears.\nAnswer:\nGives away: 3-1=<<3-1=2>>2.\n#### 4\nMeta: Is the answer correct?\nVerdict: No" EOT;
@@ -130,11 +130,14 @@ static void tiny_codec(TextCodec *tc) {
     for (int k = 0; k < 20; k++) strcat(text, docs); // frequent enough for BPE to merge every word
     const char *specials[1] = {EOT};
     char err[256];
-    if (tok_train(&tc->tok, text, strlen(text), 400, specials, 1, TOK_SPLIT_DIGITS, err, sizeof(err)) || codec_init(tc, err, sizeof(err))) {
+    if (tok_train(&tc->tok, text, strlen(text), vocab_size, specials, 1, TOK_SPLIT_DIGITS, err, sizeof(err))
+        || codec_init(tc, err, sizeof(err))) {
         printf("tiny tokenizer: %s\n", err);
         exit(1);
     }
 }
+
+static void tiny_codec(TextCodec *tc) { tiny_codec_of_size(tc, 400); }
 
 static void test_batched_judging(void) {
     TextCodec tc;
@@ -193,6 +196,39 @@ static void test_batched_judging(void) {
     double wmb = 0.0;
     for (int i = 0; i < 5; i++) wmb = fmax(wmb, fabs(bt.p_correct[i] - batched[i]));
     check(wmb < 1e-5, "micro-batches of 2 give the same p(Yes) (max err %.1e)", wmb);
+
+    // an evaluator with another tokenizer reads the rollouts as text, as `judge` does:
+    // the completion decoded, the question, answer and meta-question encoded with its own
+    TextCodec same, other;
+    tiny_codec(&same);
+    tiny_codec_of_size(&other, 325); // two merges short of the 327 tokens the tiny corpus gives
+    check(same_tokenizer(&same.tok, &tc.tok) && !same_tokenizer(&other.tok, &tc.tok), "same_tokenizer tells tokenizers apart");
+    int V2 = tok_vocab_size(&other.tok);
+    GPTConfig cfg2 = {.max_seq_len = 128, .vocab_size = V2, .padded_vocab_size = (V2 + 127) / 128 * 128, .num_layers = 1,
+                      .num_heads = 2, .channels = 16};
+    GPT m2;
+    gpt_init_random(&m2, cfg2, 9);
+    for (size_t i = 0; i < m2.num_parameters; i++) m2.params_memory[i] *= 5.0f;
+    a.ev[0] = (Evaluator){.path = "other", .weight = 1.0f, .model = &m2, .foreign = 1, .codec = other};
+    TextCodec *oc = &a.ev[0].codec; // the evaluator owns it now (encoding moves its scratch buffers)
+    a.micro_batch = 3;
+    reward_rlme(&a, &m, &tc, &bt);
+    double wf = 0.0;
+    for (int i = 0; i < 5; i++) {
+        int n = bt.r.out_len[i];
+        if (bt.r.out[i * 20 + n - 1] == tc.eot) n--;
+        char *answer = decode_text(&tc, bt.r.out + i * 20, n);
+        TokIds ids = {0};
+        encode_prompt(oc, qs[i], &ids);
+        encode_append(oc, answer, &ids);
+        encode_meta_suffix(oc, META_CORRECT, &ids);
+        gpt_forward(&m2, ids.ids, NULL, 1, (int)ids.n);
+        const float *p = m2.acts.probs + (ids.n - 1) * cfg2.padded_vocab_size;
+        wf = fmax(wf, fabs(p[oc->yes] / (p[oc->yes] + p[oc->no]) - bt.p_correct[i]));
+        tok_ids_free(&ids); free(answer);
+    }
+    check(wf < 1e-5, "an evaluator with its own tokenizer scores the re-encoded text (max err %.1e)", wf);
+    tok_free(&same.tok); tok_free(&oc->tok); gpt_free(&m2);
     tok_ids_free(&a.meta[0].suffix);
     rollout_free(&bt.r); free(bt.reward); free(bt.p_correct); free(bt.order);
     tok_free(&tc.tok); gpt_free(&m);
