@@ -4,7 +4,7 @@
 #   dev/seeds.sh [N_SEEDS] [OUT_DIR] [--shared-base]
 #
 # Seed s runs `./train_rlme --seed s --out OUT_DIR/seed-s`: its own pretraining, then
-# RLME and RLVR from that base (about 23 minutes each on the 2-core machine of the
+# RLME and RLVR from that base (about 19 minutes each on the 2-core machine of the
 # README). With --shared-base every seed starts from out/base.bin (made by a plain
 # `./train_rlme` first), so only the RL varies and each seed takes about 7 minutes.
 # Runs already finished are kept (the default run resumes), so the script can be
