@@ -1772,7 +1772,10 @@ static void reward_rlme(RLArgs *a, GPT *policy, TextCodec *tc, Batch *bt) {
         GPT *ev = a->ev[j].model ? a->ev[j].model : policy;
         TextCodec *etc = a->ev[j].foreign ? &a->ev[j].codec : tc;
         int maxT = ev->config.max_seq_len;
-        int *tokens = malloc((size_t)MB * maxT * sizeof(int)), *end = malloc(MB * sizeof(int));
+        // rows in the policy's tokens fit the policy's context (require_prompts_fit), and
+        // are checked against the evaluator's only once packed
+        int cap = maxT > policy->config.max_seq_len ? maxT : policy->config.max_seq_len;
+        int *tokens = malloc((size_t)MB * cap * sizeof(int)), *end = malloc(MB * sizeof(int));
         for (int k = 0; k < a->n_meta; k++) {
             for (int i0 = 0; i0 < n; i0 += MB) {
                 int B = i0 + MB < n ? MB : n - i0;
