@@ -1531,7 +1531,7 @@ static int cmd_pretrain(int argc, char **argv) {
 // model == NULL: live-self. foreign: a checkpoint whose tokenizer is not the policy's;
 // it reads each rollout re-encoded from its text with its own tokenizer (codec).
 typedef struct { const char *path; float weight; GPT *model; GPT own; int foreign; TextCodec codec; } Evaluator;
-typedef struct { const char *question; float weight; TokIds suffix; } MetaQuestion;
+typedef struct { const char *question; float weight; } MetaQuestion;
 
 #define MAX_EVALUATORS 8
 #define MAX_META 8
@@ -1676,6 +1676,7 @@ static void rl_args_free(RLArgs *a) {
 typedef struct {
     Rollout r;        // P*G sequences: sequence i answers prompt i / G
     int *prompt_of;   // (n) index into the rl split
+    const char **question; // (n) the question sequence i answers (text only: the evaluators read it)
     float *reward;    // (n)
     float *adv;       // (n)
     float *p_correct; // (n) evaluator's p(Yes) for META_CORRECT (rlme; diagnostics)
@@ -1685,8 +1686,9 @@ typedef struct {
 
 // Packs sequences idx[0..B) as prompt+completion rows of one micro-batch (T = the
 // longest), optionally followed by `suffix` tokens (the evaluator's meta-question).
-// Returns T; end[b] = index of the last real token of row b.
-static int pack_rows(const Rollout *r, const int *idx, int B, const TokIds *suffix, int eot, int *tokens, int *end) {
+// Returns T, or -1 (nothing written) when a row would exceed maxT tokens;
+// end[b] = index of the last real token of row b.
+static int pack_rows(const Rollout *r, const int *idx, int B, const TokIds *suffix, int eot, int maxT, int *tokens, int *end) {
     int T = 0;
     for (int b = 0; b < B; b++) {
         int i = idx[b], m = r->out_len[i];
@@ -1695,6 +1697,7 @@ static int pack_rows(const Rollout *r, const int *idx, int B, const TokIds *suff
         int n = r->len[i] + m + (suffix ? (int)suffix->n : 0);
         if (n > T) T = n;
     }
+    if (T > maxT) return -1;
     for (int b = 0; b < B; b++) {
         int i = idx[b], m = r->out_len[i], n = 0, *row = tokens + (size_t)b * T;
         const int *comp = r->out + (size_t)i * r->max_new;
@@ -1726,63 +1729,58 @@ static void sort_by_length(const Rollout *r, int *order) {
 
 // ---- step 2: reward ---------------------------------------------------------
 
-// The rows of an evaluator with its own tokenizer `to`: template(question, completion,
-// meta_q) built from text as `judge` builds it — the prompt and completion decoded
-// with the policy's tokenizer `from`, then each piece encoded with `to`. Returns T
-// (-1 when a row exceeds maxT); end[b] = the last real token of row b.
-static int pack_rows_foreign(const Rollout *r, const int *idx, int B, TextCodec *from, TextCodec *to, const char *meta_q,
-                             int maxT, int *tokens, int *end) {
-    TokIds *rows = calloc(B, sizeof(TokIds));
-    int T = 0;
-    for (int b = 0; b < B; b++) {
-        int i = idx[b], m = r->out_len[i];
-        const int *comp = r->out + (size_t)i * r->max_new;
-        if (m > 0 && comp[m - 1] == from->eot) m--;
-        char *prompt = decode_text(from, r->prompts.ids + r->off[i], r->len[i]); // "Question: Q\nAnswer:\n"
-        char *answer = decode_text(from, comp, m);
-        size_t head = strlen("Question: "), tail = strlen("\nAnswer:\n"), len = strlen(prompt);
-        if (len < head + tail) die("internal error: a rollout prompt is not \"Question: ...\\nAnswer:\\n\"");
-        prompt[len - tail] = '\0';
-        encode_prompt(to, prompt + head, &rows[b]);
-        encode_append(to, answer, &rows[b]);
-        encode_meta_suffix(to, meta_q, &rows[b]);
-        if ((int)rows[b].n > T) T = (int)rows[b].n;
-        free(prompt); free(answer);
+// The rollout as an evaluator with its own tokenizer `to` reads it, built from text
+// as `judge` builds it: each question encoded as a prompt, each completion decoded
+// with the policy's tokenizer `from` (without its EOT) and encoded with `to`.
+// question[i] is the question sequence i answers; sequences of one question share
+// their prompt.
+static void rollout_reencode(const Rollout *r, const char *const *question, const TextCodec *from, TextCodec *to,
+                             Rollout *view) {
+    TokIds *comps = calloc(r->n, sizeof(TokIds));
+    int max_new = 1;
+    for (int i = 0; i < r->n; i++) {
+        char *answer = completion_text(from, r, i);
+        encode_append(to, answer, &comps[i]);
+        free(answer);
+        if ((int)comps[i].n > max_new) max_new = (int)comps[i].n;
     }
-    if (T <= maxT)
-        for (int b = 0; b < B; b++) {
-            int *row = tokens + (size_t)b * T, n = (int)rows[b].n;
-            memcpy(row, rows[b].ids, n * sizeof(int));
-            end[b] = n - 1;
-            for (int t = n; t < T; t++) row[t] = to->eot;
+    rollout_alloc(view, r->n, max_new);
+    for (int i = 0; i < r->n; i++) {
+        if (i > 0 && question[i] == question[i - 1]) { view->off[i] = view->off[i - 1]; view->len[i] = view->len[i - 1]; }
+        else {
+            view->off[i] = (int)view->prompts.n;
+            encode_prompt(to, question[i], &view->prompts);
+            view->len[i] = (int)view->prompts.n - view->off[i];
         }
-    for (int b = 0; b < B; b++) tok_ids_free(&rows[b]);
-    free(rows);
-    return T <= maxT ? T : -1;
+        view->out_len[i] = (int)comps[i].n;
+        memcpy(view->out + (size_t)i * max_new, comps[i].ids, comps[i].n * sizeof(int));
+        tok_ids_free(&comps[i]);
+    }
+    free(comps);
 }
 
 // RLME: p_jk = P(Yes) / (P(Yes) + P(No)) (or raw P(Yes)) at the verdict position of
 // template(question, completion, q_k) under evaluator j;  r = sum_j v_j sum_k w_k log p_jk.
 // The evaluators see the prompts and completions, never a label.
 static void reward_rlme(RLArgs *a, GPT *policy, TextCodec *tc, Batch *bt) {
-    const Rollout *r = &bt->r;
-    int n = r->n, MB = a->micro_batch;
+    int n = bt->r.n, MB = a->micro_batch;
     for (int i = 0; i < n; i++) { bt->reward[i] = 0.0f; bt->p_correct[i] = NAN; }
     for (int j = 0; j < a->n_eval; j++) {
         GPT *ev = a->ev[j].model ? a->ev[j].model : policy;
         TextCodec *etc = a->ev[j].foreign ? &a->ev[j].codec : tc;
         int maxT = ev->config.max_seq_len;
-        // rows in the policy's tokens fit the policy's context (require_prompts_fit), and
-        // are checked against the evaluator's only once packed
-        int cap = maxT > policy->config.max_seq_len ? maxT : policy->config.max_seq_len;
-        int *tokens = malloc((size_t)MB * cap * sizeof(int)), *end = malloc(MB * sizeof(int));
+        Rollout view; // the rollout in the evaluator's tokens
+        const Rollout *r = &bt->r;
+        if (a->ev[j].foreign) { rollout_reencode(r, bt->question, tc, etc, &view); r = &view; }
+        int *tokens = malloc((size_t)MB * maxT * sizeof(int)), *end = malloc(MB * sizeof(int));
         for (int k = 0; k < a->n_meta; k++) {
+            TokIds suffix = {0};
+            encode_meta_suffix(etc, a->meta[k].question, &suffix);
             for (int i0 = 0; i0 < n; i0 += MB) {
                 int B = i0 + MB < n ? MB : n - i0;
                 const int *idx = bt->order + i0;
-                int T = a->ev[j].foreign ? pack_rows_foreign(r, idx, B, tc, etc, a->meta[k].question, maxT, tokens, end)
-                                         : pack_rows(r, idx, B, &a->meta[k].suffix, tc->eot, tokens, end);
-                if (T < 0 || T > maxT) die("%s: an evaluator input exceeds its context of %d tokens: lower --max-new", a->ev[j].path, maxT);
+                int T = pack_rows(r, idx, B, &suffix, etc->eot, maxT, tokens, end);
+                if (T < 0) die("%s: an evaluator input exceeds its context of %d tokens: lower --max-new", a->ev[j].path, maxT);
                 gpt_forward(ev, tokens, NULL, B, T);
                 for (int b = 0; b < B; b++) {
                     int i = idx[b];
@@ -1794,7 +1792,9 @@ static void reward_rlme(RLArgs *a, GPT *policy, TextCodec *tc, Batch *bt) {
                     if (j == 0 && !strcmp(a->meta[k].question, META_CORRECT)) bt->p_correct[i] = p;
                 }
             }
+            tok_ids_free(&suffix);
         }
+        if (r == &view) rollout_free(&view);
         free(tokens); free(end);
     }
 }
@@ -1855,7 +1855,8 @@ static void completion_logp(GPT *model, const Rollout *r, const int *order, int 
     for (int i0 = 0; i0 < r->n; i0 += MB) {
         int B = i0 + MB < r->n ? MB : r->n - i0;
         const int *idx = order + i0;
-        int T = pack_rows(r, idx, B, NULL, 0, rows, end);
+        int T = pack_rows(r, idx, B, NULL, 0, maxT + 1, rows, end);
+        if (T < 0) die("internal error: a rollout exceeds the context");
         shift_rows(rows, B, T, inputs, targets);
         gpt_forward(model, inputs, targets, B, T - 1);
         for (int b = 0; b < B; b++) for (int j = 0; j < r->out_len[idx[b]]; j++)
@@ -1883,7 +1884,8 @@ static int cispo_update(const RLArgs *a, GPT *policy, const Batch *bt, AdamWConf
     for (int i0 = 0; i0 < r->n; i0 += MB) {
         int B = i0 + MB < r->n ? MB : r->n - i0;
         const int *idx = bt->order + i0;
-        int T = pack_rows(r, idx, B, NULL, 0, rows, end), Tm = T - 1;
+        int T = pack_rows(r, idx, B, NULL, 0, maxT + 1, rows, end), Tm = T - 1;
+        if (T < 0) die("internal error: a rollout exceeds the context");
         shift_rows(rows, B, T, inputs, targets);
         gpt_forward(policy, inputs, targets, B, Tm);
         memset(c, 0, (size_t)B * Tm * sizeof(float));
@@ -2065,8 +2067,10 @@ static void run_rl(RLArgs *a, RLResult *res) {
         }
     }
     for (int k = 0; k < a->n_meta && rlme; k++) {
-        encode_meta_suffix(&tc, a->meta[k].question, &a->meta[k].suffix);
-        if ((int)a->meta[k].suffix.n > n_suffix) n_suffix = (int)a->meta[k].suffix.n;
+        TokIds suffix = {0};
+        encode_meta_suffix(&tc, a->meta[k].question, &suffix);
+        if ((int)suffix.n > n_suffix) n_suffix = (int)suffix.n;
+        tok_ids_free(&suffix);
     }
     // the rl split's questions drive rollouts; its labels only reach reward_rlvr and diagnose
     ensure_synth_data(a->data_dir);
@@ -2089,7 +2093,7 @@ static void run_rl(RLArgs *a, RLResult *res) {
     Batch bt;
     memset(&bt, 0, sizeof(bt));
     rollout_alloc(&bt.r, n, a->max_new);
-    bt.prompt_of = malloc(n * sizeof(int));
+    bt.prompt_of = malloc(n * sizeof(int)); bt.question = malloc(n * sizeof(char *));
     bt.reward = malloc(n * sizeof(float)); bt.adv = malloc(n * sizeof(float));
     bt.p_correct = malloc(n * sizeof(float));
     bt.ref_logp = malloc((size_t)n * a->max_new * sizeof(float));
@@ -2142,7 +2146,10 @@ static void run_rl(RLArgs *a, RLResult *res) {
             encode_prompt(&tc, rl.question[q], &r->prompts);
             int len = (int)r->prompts.n - off;
             if (len > longest) longest = len;
-            for (int g = 0; g < G; g++) { int i = p * G + g; bt.prompt_of[i] = q; r->off[i] = off; r->len[i] = len; }
+            for (int g = 0; g < G; g++) {
+                int i = p * G + g;
+                bt.prompt_of[i] = q; bt.question[i] = rl.question[q]; r->off[i] = off; r->len[i] = len;
+            }
         }
         r->max_new = a->max_new;
         if (r->max_new > maxT - longest - n_suffix) r->max_new = maxT - longest - n_suffix;
@@ -2235,10 +2242,9 @@ static void run_rl(RLArgs *a, RLResult *res) {
     csv_close(&log);
     kvcache_free(&kv);
     rollout_free(&bt.r);
-    free(bt.prompt_of); free(bt.reward); free(bt.adv); free(bt.p_correct); free(bt.ref_logp); free(bt.order); free(pg.order);
+    free(bt.prompt_of); free(bt.question); free(bt.reward); free(bt.adv); free(bt.p_correct); free(bt.ref_logp); free(bt.order); free(pg.order);
     for (int j = 0; j < a->n_eval; j++)
         if (a->ev[j].model == &a->ev[j].own) { gpt_free(&a->ev[j].own); tok_free(&a->ev[j].codec.tok); }
-    for (int k = 0; k < a->n_meta; k++) tok_ids_free(&a->meta[k].suffix);
     free_problems(&rl); free_problems(&test);
     tok_free(&tc.tok);
     gpt_free(&policy); gpt_free(&ref);

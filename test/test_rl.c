@@ -161,6 +161,7 @@ static void test_batched_judging(void) {
         for (int j = 0; j < bt.r.out_len[i]; j++) bt.r.out[i * 20 + j] = (int)(rng_u64(&rng) % (V - 1));
         if (i % 2 == 0) bt.r.out[i * 20 + bt.r.out_len[i] - 1] = tc.eot;
     }
+    bt.question = qs;
     bt.reward = malloc(5 * sizeof(float)); bt.p_correct = malloc(5 * sizeof(float)); bt.order = malloc(5 * sizeof(int));
     sort_by_length(&bt.r, bt.order);
     RLArgs a;
@@ -168,7 +169,6 @@ static void test_batched_judging(void) {
     a.reward = "rlme";
     a.ev[a.n_eval++] = (Evaluator){.path = "frozen-self", .weight = 1.0f, .model = &m};
     a.meta[a.n_meta++] = (MetaQuestion){.question = META_CORRECT, .weight = 1.0f};
-    encode_meta_suffix(&tc, META_CORRECT, &a.meta[0].suffix);
     a.micro_batch = 5;
     reward_rlme(&a, &m, &tc, &bt);
     float batched[5];
@@ -229,7 +229,6 @@ static void test_batched_judging(void) {
     }
     check(wf < 1e-5, "an evaluator with its own tokenizer scores the re-encoded text (max err %.1e)", wf);
     tok_free(&same.tok); tok_free(&oc->tok); gpt_free(&m2);
-    tok_ids_free(&a.meta[0].suffix);
     rollout_free(&bt.r); free(bt.reward); free(bt.p_correct); free(bt.order);
     tok_free(&tc.tok); gpt_free(&m);
 }
