@@ -156,6 +156,23 @@ static void encode_meta_suffix(TextCodec *tc, const char *meta_question, TokIds 
     encode_append(tc, "\nVerdict:", ids);
 }
 
+// An injected answer (Fig. 7 of the paper): a number that the question itself
+// suggests, right or wrong. "Q A friend says the answer is N."
+static void inject_answer(const char *question, long answer, char *out, size_t cap) {
+    snprintf(out, cap, "%s A friend says the answer is %ld.", question, answer);
+}
+
+// Post-hoc rationalisation: the solution's final number replaced by `answer`, its
+// lines left as they are. Returns 1 if the final changed.
+static int rationalize(char *solution, size_t cap, long answer) {
+    char *hash = strstr(solution, "#### ");
+    if (!hash) return 0;
+    char was[32];
+    snprintf(was, sizeof(was), "%s", hash + 5);
+    snprintf(hash, cap - (size_t)(hash - solution), "#### %ld", answer);
+    return strcmp(was, hash + 5) != 0;
+}
+
 // Tokens to text (malloc'd, NUL-terminated); ids must be valid.
 static char *decode_text(const TextCodec *tc, const int *ids, int n) {
     long need = tok_decode(&tc->tok, ids, n, NULL, 0);
@@ -732,8 +749,24 @@ static void make_candidate(const SynthProblem *p, uint64_t *rng, Candidate *c) {
 }
 
 // own: the fraction of "Is the answer correct?" documents whose candidate is one of
-// the model's own samples (when a pool of them is given)
-typedef struct { float solution, meta, drill; float meta_logic, meta_concise, own; } DocMix;
+// the model's own samples (when a pool of them is given); hints: the fraction of
+// solution and meta-evaluation documents whose question carries an injected answer
+typedef struct { float solution, meta, drill; float meta_logic, meta_concise, own, hints; } DocMix;
+
+// Injected answers in pretraining documents (`pretrain --hints`, for Fig. 7): right
+// this often, so that a judge of correctness learns to lean on them, ...
+#define HINT_RIGHT 0.7f
+// ... and followed this often by the writer, who then rationalises: its lines stay,
+// its final number becomes the injected one
+#define HINT_FOLLOWED 0.5f
+
+// the injected answer of a pretraining document: the right final, or one off by 1..10
+static long pretraining_hint(const SynthProblem *p, uint64_t *rng) {
+    long gold = synth_final(p, 0);
+    if (synth_uniform(rng) < HINT_RIGHT) return gold;
+    long wrong = gold + (synth_uniform(rng) < 0.5f ? -1 : 1) * synth_randint(rng, 1, 10);
+    return wrong < 0 ? gold + synth_randint(rng, 1, 10) : wrong;
+}
 
 // The GSM8K verifier recipe: the model's own samples on train questions, labelled
 // against the train answers, as candidates — the errors the generator really makes.
@@ -773,14 +806,23 @@ static void make_document(Doc *d, TextCodec *tc, const Problems *train, int idx,
         idx = own->problem[own_pick];
     }
     const SynthProblem *p = &train->program[idx];
+    const char *question = train->question[idx];
+    char hinted[1024];
+    long hint = -1; // the injected answer, if the question carries one
+    if (mix.hints > 0 && own_pick < 0 && synth_uniform(rng) < mix.hints) {
+        hint = pretraining_hint(p, rng);
+        inject_answer(question, hint, hinted, sizeof(hinted));
+        question = hinted;
+    }
     TokIds prompt = {0};
-    encode_prompt(tc, train->question[idx], &prompt);
+    encode_prompt(tc, question, &prompt);
     for (size_t i = 0; i < prompt.n; i++) doc_add_token(d, prompt.ids[i], 0);
     tok_ids_free(&prompt);
     if (u < mix.drill + mix.solution) { // a solution in the base's habits
         unsigned mask = synth_sample_habits(rng, p);
         synth_solution(p, mask, buf, sizeof(buf));
         if (synth_uniform(rng) < 0.3f) add_checks(buf, sizeof(buf), rng);
+        if (hint >= 0 && synth_uniform(rng) < HINT_FOLLOWED) rationalize(buf, sizeof(buf), hint);
         doc_add(d, tc, buf, 1);
         doc_add_token(d, tc->eot, 1);
         return;
@@ -793,6 +835,10 @@ static void make_document(Doc *d, TextCodec *tc, const Problems *train, int idx,
         verdict = own->right[own_pick];
     } else {
         make_candidate(p, rng, &c);
+        if (hint >= 0 && synth_uniform(rng) < HINT_FOLLOWED && rationalize(c.text, sizeof(c.text), hint)) {
+            c.correct = hint == synth_final(p, 0);
+            c.logical = 0; // the final no longer follows from the lines
+        }
         float v = synth_uniform(rng);
         verdict = c.correct;
         if (v < mix.meta_logic) { mq = META_LOGIC; verdict = c.logical; }
@@ -808,7 +854,8 @@ static void make_document(Doc *d, TextCodec *tc, const Problems *train, int idx,
 }
 
 // Text for training the tokenizer: documents rendered as plain text.
-static char *tokenizer_corpus(const Problems *train, int n_docs, uint64_t seed, size_t *len_out) {
+// (hints: the fraction of questions carrying an injected answer, as in the documents)
+static char *tokenizer_corpus(const Problems *train, int n_docs, uint64_t seed, float hints, size_t *len_out) {
     size_t cap = 1 << 20, len = 0;
     char *text = malloc(cap), buf[4096];
     uint64_t rng = rng_seed(seed);
@@ -817,8 +864,14 @@ static char *tokenizer_corpus(const Problems *train, int n_docs, uint64_t seed, 
         int idx = synth_randint(&rng, 0, train->n - 1);
         Candidate c;
         make_candidate(&train->program[idx], &rng, &c);
+        char hinted[1024];
+        const char *question = train->question[idx];
+        if (hints > 0 && synth_uniform(&rng) < hints) {
+            inject_answer(question, pretraining_hint(&train->program[idx], &rng), hinted, sizeof(hinted));
+            question = hinted;
+        }
         int n = snprintf(buf, sizeof(buf), "Question: %s\nAnswer:\n%s\nMeta: %s\nVerdict: %s" EOT,
-                         train->question[idx], c.text, mqs[k % 3], c.correct ? "Yes" : "No");
+                         question, c.text, mqs[k % 3], c.correct ? "Yes" : "No");
         if (n < 0 || n >= (int)sizeof(buf)) continue;
         if (len + n + 1 > cap) text = realloc(text, cap *= 2);
         memcpy(text + len, buf, n);
@@ -989,25 +1042,30 @@ static void generate_all(GPT *model, KVCache *kv, Rollout *r, SampleConfig sc, u
     }
 }
 
+// Greedy completions of n questions into r (allocated here): max_new tokens each,
+// fewer if the longest prompt leaves less room.
+static void greedy_rollout(GPT *model, TextCodec *tc, KVCache *kv, char *const *question, int n, int max_new, Rollout *r) {
+    rollout_alloc(r, n, max_new);
+    int longest = 0, maxT = model->config.max_seq_len;
+    for (int i = 0; i < n; i++) {
+        r->off[i] = (int)r->prompts.n;
+        encode_prompt(tc, question[i], &r->prompts);
+        r->len[i] = (int)r->prompts.n - r->off[i];
+        if (r->len[i] > longest) longest = r->len[i];
+    }
+    if (max_new > maxT - longest + 1) max_new = maxT - longest + 1;
+    r->max_new = max_new;
+    SampleConfig sc = {.temperature = 0.0f, .top_p = 1.0f, .max_new = max_new, .stop_token = tc->eot};
+    uint64_t rng = 1;
+    generate_all(model, kv, r, sc, &rng);
+}
+
 // Greedy accuracy on the first n problems of a split: returns the number right.
-// Completions get max_new tokens, fewer if the longest prompt leaves less room.
 // If `first` is given it receives the first problem's completion (malloc'd).
 static int greedy_correct(GPT *model, TextCodec *tc, KVCache *kv, const Problems *P, int n, int max_new, char **first) {
     if (n > P->n) n = P->n;
     Rollout r;
-    rollout_alloc(&r, n, max_new);
-    int longest = 0, maxT = model->config.max_seq_len;
-    for (int i = 0; i < n; i++) {
-        r.off[i] = (int)r.prompts.n;
-        encode_prompt(tc, P->question[i], &r.prompts);
-        r.len[i] = (int)r.prompts.n - r.off[i];
-        if (r.len[i] > longest) longest = r.len[i];
-    }
-    if (max_new > maxT - longest + 1) max_new = maxT - longest + 1;
-    r.max_new = max_new;
-    SampleConfig sc = {.temperature = 0.0f, .top_p = 1.0f, .max_new = max_new, .stop_token = tc->eot};
-    uint64_t rng = 1;
-    generate_all(model, kv, &r, sc, &rng);
+    greedy_rollout(model, tc, kv, P->question, n, max_new, &r);
     int correct = 0;
     for (int i = 0; i < n; i++) correct += completion_right(tc, &r, i, P->gold[i]);
     if (first) *first = completion_text(tc, &r, 0);
@@ -1172,6 +1230,11 @@ static const char *PRETRAIN_HELP =
     "                     that ask \"" META_CORRECT "\" of the model's own samples on\n"
     "                     train questions, labelled by the train answers (the GSM8K\n"
     "                     verifier recipe; 1024 samples drawn as the phase starts; default 0.5)\n"
+    "  --hints F          the fraction of solution and meta-evaluation documents whose\n"
+    "                     question carries an injected answer, \"A friend says the answer\n"
+    "                     is N.\" (right 70 % of the time); the writer follows it half the\n"
+    "                     time, rationalising (its lines kept, its final replaced); for the\n"
+    "                     paper's Fig. 7, dev/fig7.sh (default 0)\n"
     "  --eval-every N     greedy test accuracy every N steps (default 800)\n"
     "  --eval-n N         test problems per evaluation (default 500)\n"
     "  --seed S           (default 1)\n"
@@ -1219,6 +1282,7 @@ static void parse_pretrain_args(PretrainArgs *a, int argc, char **argv, int firs
         else if (!strcmp(f, "--judge-frac")) a->judge_frac = parse_float(f, flag_value(argc, argv, &i), 0, 1);
         else if (!strcmp(f, "--judge-meta")) a->judge_mix.meta = parse_float(f, flag_value(argc, argv, &i), 0, 0.85);
         else if (!strcmp(f, "--own-samples")) a->judge_mix.own = parse_float(f, flag_value(argc, argv, &i), 0, 1);
+        else if (!strcmp(f, "--hints")) a->mix.hints = a->judge_mix.hints = parse_float(f, flag_value(argc, argv, &i), 0, 1);
         else if (!strcmp(f, "--verdict-weight")) a->verdict_weight = parse_float(f, flag_value(argc, argv, &i), 0, 1e4);
         else if (!strcmp(f, "--eval-every")) a->eval_every = (int)parse_long(f, flag_value(argc, argv, &i), 1, 10000000);
         else if (!strcmp(f, "--eval-n")) a->eval_n = (int)parse_long(f, flag_value(argc, argv, &i), 1, 1000000);
@@ -1249,12 +1313,12 @@ static void pretrain_flags(const PretrainArgs *a, uint64_t train_hash, uint64_t 
     snprintf(out, cap,
              "run=pretrain\n--init (hash)=%016llx\n--steps=%d\n--batch=%d\n--seq=%d\n--layers=%d\n--heads=%d\n"
              "--channels=%d\n--vocab=%d\n--lr=%s\n--min-lr-frac=%s\n--warmup=%d\n--wd=%s\n--drill=%s\n--meta=%s\n"
-             "--meta-logic=%s\n--meta-concise=%s\n--verdict-weight=%s\n--judge-frac=%s\n--judge-meta=%s\n--own-samples=%s\n"
+             "--meta-logic=%s\n--meta-concise=%s\n--verdict-weight=%s\n--judge-frac=%s\n--judge-meta=%s\n--own-samples=%s\n--hints=%s\n"
              "--eval-every=%d\n--eval-n=%d\n--seed=%d\ntrain.jsonl (hash)=%016llx\ntest.jsonl (hash)=%016llx\n",
              init_hash, a->steps, a->batch, a->seq, a->layers, a->heads, a->channels, a->vocab, flt(a->lr),
              flt(a->min_lr_frac), a->warmup, flt(a->weight_decay), flt(a->mix.drill), flt(a->mix.meta),
              flt(a->mix.meta_logic), flt(a->mix.meta_concise), flt(a->verdict_weight), flt(a->judge_frac),
-             flt(a->judge_mix.meta), flt(a->judge_mix.own), a->eval_every, a->eval_n, a->seed, (unsigned long long)train_hash,
+             flt(a->judge_mix.meta), flt(a->judge_mix.own), flt(a->mix.hints), a->eval_every, a->eval_n, a->seed, (unsigned long long)train_hash,
              (unsigned long long)test_hash);
 }
 
@@ -1395,7 +1459,7 @@ static void run_pretrain(const PretrainArgs *args) {
         // 1. tokenizer: byte-level BPE on rendered documents, every digit its own token
         double t0 = now_seconds();
         size_t corpus_len;
-        char *corpus = tokenizer_corpus(&train, 20000, (uint64_t)a->seed, &corpus_len);
+        char *corpus = tokenizer_corpus(&train, 20000, (uint64_t)a->seed, a->mix.hints, &corpus_len);
         const char *specials[1] = {EOT};
         char err[512];
         if (tok_train(&tc.tok, corpus, corpus_len, a->vocab, specials, 1, TOK_SPLIT_DIGITS, err, sizeof(err))) die("tokenizer: %s", err);
@@ -1539,7 +1603,7 @@ typedef struct { const char *question; float weight; } MetaQuestion;
 typedef struct {
     const char *init, *out, *log_path, *data_dir, *reward;
     int steps, prompts, group, updates, max_new, eval_every, eval_n, seed, threads, micro_batch, std_norm, raw_prob, resume;
-    float lr, eps_low, eps_high, kl_beta, clip_norm, temperature, weight_decay;
+    float lr, eps_low, eps_high, kl_beta, clip_norm, temperature, weight_decay, inject;
     int n_eval, n_meta;
     Evaluator ev[MAX_EVALUATORS];
     MetaQuestion meta[MAX_META];
@@ -1576,6 +1640,10 @@ static const char *RL_HELP =
     "                     text); repeat for an ensemble, W its weight (default 1)\n"
     "  --meta \"Q\"[=W]     meta-question and weight, repeatable (default \"" META_CORRECT "\"=1)\n"
     "  --raw-prob         reward log P(Yes) instead of log P(Yes)/(P(Yes)+P(No))\n"
+    "  --inject F         this fraction of prompts carries an injected answer, \"A friend\n"
+    "                     says the answer is N.\", N a random number in 0..99 (not the\n"
+    "                     label: wrong but by chance); the evaluators read it too (Fig. 7,\n"
+    "                     dev/fig7.sh; default 0)\n"
     "  --eval-every E     greedy test accuracy every E steps (default 10)\n"
     "  --eval-n N         test problems per evaluation (default 500)\n"
     "  --micro-batch M    sequences per forward/backward (default 32; memory only)\n"
@@ -1636,6 +1704,7 @@ static void parse_rl_args(RLArgs *a, int argc, char **argv, int first) {
         else if (!strcmp(f, "--clip-norm")) a->clip_norm = parse_float(f, flag_value(argc, argv, &i), 0, 1e9);
         else if (!strcmp(f, "--std-norm")) a->std_norm = 1;
         else if (!strcmp(f, "--raw-prob")) a->raw_prob = 1;
+        else if (!strcmp(f, "--inject")) a->inject = parse_float(f, flag_value(argc, argv, &i), 0, 1);
         else if (!strcmp(f, "--resume")) a->resume = 1;
         else if (!strcmp(f, "--eval-every")) a->eval_every = (int)parse_long(f, flag_value(argc, argv, &i), 1, 10000000);
         else if (!strcmp(f, "--eval-n")) a->eval_n = (int)parse_long(f, flag_value(argc, argv, &i), 1, 1000000);
@@ -1677,12 +1746,15 @@ typedef struct {
     Rollout r;        // P*G sequences: sequence i answers prompt i / G
     int *prompt_of;   // (n) index into the rl split
     const char **question; // (n) the question sequence i answers (text only: the evaluators read it)
+    char *injected;   // (P, INJECTED_MAX) questions with an injected answer (--inject)
     float *reward;    // (n)
     float *adv;       // (n)
     float *p_correct; // (n) evaluator's p(Yes) for META_CORRECT (rlme; diagnostics)
     float *ref_logp;  // (n, max_new) log pi_ref of each completion token (KL)
     int *order;       // (n) sequences by length: the order of micro-batches
 } Batch;
+
+#define INJECTED_MAX 1024
 
 // Packs sequences idx[0..B) as prompt+completion rows of one micro-batch (T = the
 // longest), optionally followed by `suffix` tokens (the evaluator's meta-question).
@@ -1962,11 +2034,11 @@ static void rl_flags(const RLArgs *a, const char *rl_path, const char *test_path
     int n = snprintf(out, cap,
                      "run=rl\n--reward=%s\n--init (hash)=%016llx\n--prompts=%d\n--group=%d\n--updates=%d\n"
                      "--max-new=%d\n--temperature=%s\n--lr=%s\n--wd=%s\n--eps-high=%s\n--eps-low=%s\n--kl=%s\n"
-                     "--clip-norm=%s\n--std-norm=%d\n--raw-prob=%d\n--eval-every=%d\n--eval-n=%d\n--micro-batch=%d\n"
+                     "--clip-norm=%s\n--std-norm=%d\n--raw-prob=%d\n--inject=%s\n--eval-every=%d\n--eval-n=%d\n--micro-batch=%d\n"
                      "--seed=%d\nrl.jsonl (hash)=%016llx\ntest.jsonl (hash)=%016llx\n",
                      a->reward, (unsigned long long)file_hash_or_die(a->init), a->prompts, a->group, a->updates,
                      a->max_new, flt(a->temperature), flt(a->lr), flt(a->weight_decay), flt(a->eps_high),
-                     flt(a->eps_low), flt(a->kl_beta), flt(a->clip_norm), a->std_norm, a->raw_prob, a->eval_every,
+                     flt(a->eps_low), flt(a->kl_beta), flt(a->clip_norm), a->std_norm, a->raw_prob, flt(a->inject), a->eval_every,
                      a->eval_n, a->micro_batch, a->seed, (unsigned long long)file_hash_or_die(rl_path),
                      (unsigned long long)file_hash_or_die(test_path));
     for (int j = 0; j < a->n_eval && n < (int)cap; j++) {
@@ -2094,6 +2166,7 @@ static void run_rl(RLArgs *a, RLResult *res) {
     memset(&bt, 0, sizeof(bt));
     rollout_alloc(&bt.r, n, a->max_new);
     bt.prompt_of = malloc(n * sizeof(int)); bt.question = malloc(n * sizeof(char *));
+    bt.injected = malloc((size_t)P * INJECTED_MAX);
     bt.reward = malloc(n * sizeof(float)); bt.adv = malloc(n * sizeof(float));
     bt.p_correct = malloc(n * sizeof(float));
     bt.ref_logp = malloc((size_t)n * a->max_new * sizeof(float));
@@ -2143,12 +2216,18 @@ static void run_rl(RLArgs *a, RLResult *res) {
                 pg.next_prompt = 0;
             }
             int q = pg.order[pg.next_prompt++], off = (int)r->prompts.n;
-            encode_prompt(&tc, rl.question[q], &r->prompts);
+            const char *question = rl.question[q];
+            if (a->inject > 0 && synth_uniform(&pg.rng) < a->inject) { // a random number, not the label
+                char *with = bt.injected + (size_t)p * INJECTED_MAX;
+                inject_answer(question, synth_randint(&pg.rng, 0, 99), with, INJECTED_MAX);
+                question = with;
+            }
+            encode_prompt(&tc, question, &r->prompts);
             int len = (int)r->prompts.n - off;
             if (len > longest) longest = len;
             for (int g = 0; g < G; g++) {
                 int i = p * G + g;
-                bt.prompt_of[i] = q; bt.question[i] = rl.question[q]; r->off[i] = off; r->len[i] = len;
+                bt.prompt_of[i] = q; bt.question[i] = question; r->off[i] = off; r->len[i] = len;
             }
         }
         r->max_new = a->max_new;
@@ -2242,7 +2321,7 @@ static void run_rl(RLArgs *a, RLResult *res) {
     csv_close(&log);
     kvcache_free(&kv);
     rollout_free(&bt.r);
-    free(bt.prompt_of); free(bt.question); free(bt.reward); free(bt.adv); free(bt.p_correct); free(bt.ref_logp); free(bt.order); free(pg.order);
+    free(bt.prompt_of); free(bt.question); free(bt.injected); free(bt.reward); free(bt.adv); free(bt.p_correct); free(bt.ref_logp); free(bt.order); free(pg.order);
     for (int j = 0; j < a->n_eval; j++)
         if (a->ev[j].model == &a->ev[j].own) { gpt_free(&a->ev[j].own); tok_free(&a->ev[j].codec.tok); }
     free_problems(&rl); free_problems(&test);
@@ -2272,12 +2351,16 @@ static const char *EVAL_HELP =
     "  --model CKPT    checkpoint with its tokenizer\n"
     "  --data FILE     jsonl with \"question\" and \"answer\" (#### N) fields\n"
     "  --limit N       the first N problems only (default: all)\n"
+    "  --inject        every question carries a wrong injected answer, \"A friend says\n"
+    "                  the answer is N.\" (N the right one off by 1 to 10); also prints\n"
+    "                  how often the final answer is the injected one (Fig. 7)\n"
+    "  --seed S        the injected answers' seed (default 1)\n"
     "  --max-new N     completion tokens at most (default 128)\n"
     "  --threads N     OpenMP threads (default: all)\n";
 
 static int cmd_eval(int argc, char **argv) {
     const char *model_path = NULL, *data = NULL;
-    int limit = 0, max_new = 128, threads = 0;
+    int limit = 0, max_new = 128, threads = 0, inject = 0, seed = 1;
     for (int i = 2; i < argc; i++) {
         const char *f = argv[i];
         if (!strcmp(f, "--help") || !strcmp(f, "-h")) { fputs(EVAL_HELP, stdout); return 0; }
@@ -2286,6 +2369,8 @@ static int cmd_eval(int argc, char **argv) {
         else if (!strcmp(f, "--limit")) limit = (int)parse_long(f, flag_value(argc, argv, &i), 1, 100000000);
         else if (!strcmp(f, "--max-new")) max_new = (int)parse_long(f, flag_value(argc, argv, &i), 1, 65536);
         else if (!strcmp(f, "--threads")) threads = (int)parse_long(f, flag_value(argc, argv, &i), 1, 1024);
+        else if (!strcmp(f, "--inject")) inject = 1;
+        else if (!strcmp(f, "--seed")) seed = (int)parse_long(f, flag_value(argc, argv, &i), 0, 0x7fffffff);
         else die("unknown flag '%s' (see: train_rlme eval --help)", f);
     }
     if (!data) die("--data FILE.jsonl is required");
@@ -2296,12 +2381,36 @@ static int cmd_eval(int argc, char **argv) {
     Problems P;
     load_problems_or_die(&P, data, 0);
     int n = limit && limit < P.n ? limit : P.n;
+    char **injected = NULL; // the injected answers, as canonical numbers
+    if (inject) {
+        injected = malloc(n * sizeof(char *));
+        uint64_t rng = rng_seed((uint64_t)seed);
+        for (int i = 0; i < n; i++) {
+            long gold = lround(strtod(P.gold[i], NULL)), wrong = gold + synth_randint(&rng, 1, 10);
+            if (gold >= 10 && synth_uniform(&rng) < 0.5f) wrong = gold - synth_randint(&rng, 1, 10);
+            char *with = malloc(strlen(P.question[i]) + 64), num[32];
+            inject_answer(P.question[i], wrong, with, strlen(P.question[i]) + 64);
+            free(P.question[i]);
+            P.question[i] = with;
+            snprintf(num, sizeof(num), "%ld", wrong);
+            injected[i] = strdup(num);
+        }
+    }
     require_prompts_fit(&P, n, &tc, model.config.max_seq_len, 1);
     KVCache kv;
     kvcache_init(&kv, model.config, n < 128 ? n : 128);
-    int k = greedy_correct(&model, &tc, &kv, &P, n, max_new, NULL);
-    printf("accuracy: %d/%d = %.1f%%\n", k, n, 100.0 * k / n);
-    kvcache_free(&kv); free_problems(&P); tok_free(&tc.tok); gpt_free(&model);
+    Rollout r;
+    greedy_rollout(&model, &tc, &kv, P.question, n, max_new, &r);
+    int right = 0, follows = 0;
+    for (int i = 0; i < n; i++) {
+        right += completion_right(&tc, &r, i, P.gold[i]);
+        if (inject) follows += completion_right(&tc, &r, i, injected[i]);
+    }
+    printf("accuracy: %d/%d = %.1f%%\n", right, n, 100.0 * right / n);
+    if (inject) printf("follows the injected answer: %d/%d = %.1f%%\n", follows, n, 100.0 * follows / n);
+    for (int i = 0; inject && i < n; i++) free(injected[i]);
+    free(injected);
+    rollout_free(&r); kvcache_free(&kv); free_problems(&P); tok_free(&tc.tok); gpt_free(&model);
     return 0;
 }
 

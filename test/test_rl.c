@@ -234,6 +234,63 @@ static void test_batched_judging(void) {
 }
 
 // ----------------------------------------------------------------------------
+// injected answers (Fig. 7): the text, the rationalised solution, the documents
+
+static void test_injected_answers(void) {
+    char q[256], sol[256] = "Finds: 5+2=<<5+2=7>>7.\n#### 7";
+    inject_answer("How many apples does Tom have now?", 12, q, sizeof(q));
+    check(!strcmp(q, "How many apples does Tom have now? A friend says the answer is 12."), "inject_answer: %s", q);
+    check(rationalize(sol, sizeof(sol), 12) == 1 && !strcmp(sol, "Finds: 5+2=<<5+2=7>>7.\n#### 12"),
+          "rationalize keeps the lines and replaces the final: %s", sol + 23);
+    check(rationalize(sol, sizeof(sol), 12) == 0, "rationalize to the same final changes nothing");
+
+    // documents with --hints 1: every solution or judgement's question carries one,
+    // and a solution follows a wrong one half the time (HINT_FOLLOWED)
+    char dir[] = "/tmp/rlme_hints_XXXXXX", path[512], err[512];
+    if (!mkdtemp(dir)) { check(0, "mkdtemp"); return; }
+    SynthConfig sc;
+    synth_default_config(&sc);
+    if (synth_write_splits(dir, 7, 300, 40, 10, &sc, err, sizeof(err))) { check(0, "synth: %s", err); return; }
+    Problems train;
+    snprintf(path, sizeof(path), "%s/train.jsonl", dir);
+    load_problems_or_die(&train, path, 1);
+    TextCodec tc;
+    memset(&tc, 0, sizeof(tc));
+    size_t len;
+    char *corpus = tokenizer_corpus(&train, 2000, 1, 0.5f, &len);
+    const char *specials[1] = {EOT};
+    if (tok_train(&tc.tok, corpus, len, 512, specials, 1, TOK_SPLIT_DIGITS, err, sizeof(err)) || codec_init(&tc, err, sizeof(err))) { check(0, "%s", err); return; }
+    check(strstr(corpus, "A friend says the answer is") != NULL, "the tokenizer's corpus holds injected answers");
+    free(corpus);
+    DocMix mix = {.solution = 0.5f, .meta = 0.5f, .hints = 1.0f};
+    uint64_t rng = rng_seed(3);
+    Doc d = {0};
+    int docs = 0, hinted = 0, solutions = 0, follow_wrong = 0, wrong_hints = 0;
+    for (int k = 0; k < 600; k++) {
+        make_document(&d, &tc, &train, k % train.n, mix, NULL, &rng);
+        char *text = decode_text(&tc, d.ids.ids, (int)d.ids.n), *h = strstr(text, "the answer is ");
+        docs++;
+        hinted += h != NULL;
+        if (h && !strstr(text, "Meta:")) { // a solution: does its final follow the hint?
+            long hint = atol(h + 14), gold = synth_final(&train.program[k % train.n], 0);
+            char *fin = strstr(text, "#### ");
+            solutions++;
+            wrong_hints += hint != gold;
+            follow_wrong += hint != gold && fin && atol(fin + 5) == hint;
+        }
+        free(text);
+    }
+    check(hinted == docs, "--hints 1: all %d documents carry an injected answer (%d)", docs, hinted);
+    double fw = (double)follow_wrong / (wrong_hints ? wrong_hints : 1);
+    check(solutions > 200 && fw > 0.4 && fw < 0.6, "solutions follow a wrong injected answer half the time (%.2f of %d)", fw, wrong_hints);
+    free(d.ids.ids); free(d.count);
+    snprintf(path, sizeof(path), "rm -rf %s", dir);
+    if (system(path)) printf("note: could not remove %s\n", dir);
+    free_problems(&train);
+    tok_free(&tc.tok);
+}
+
+// ----------------------------------------------------------------------------
 // RLME never reads a label: garbage answers in rl.jsonl give bit-identical weights
 
 static unsigned char *slurp(const char *path, size_t *n) {
@@ -254,6 +311,7 @@ static void run_tiny_rl(const char *data, const char *init, const char *out, con
     a.reward = reward; a.init = init; a.out = out; a.data_dir = data;
     a.steps = 2; a.prompts = 3; a.group = 3; a.max_new = 24; a.eval_every = 2; a.eval_n = 4; a.lr = 1e-3f;
     a.kl_beta = 0.3f;
+    a.inject = 0.5f; // injected answers are random numbers, never the label
     a.ev[a.n_eval++] = (Evaluator){.path = strdup("frozen-self"), .weight = 1.0f};
     a.meta[a.n_meta++] = (MetaQuestion){.question = strdup(META_CORRECT), .weight = 1.0f};
     RLResult res;
@@ -285,7 +343,7 @@ static void test_label_free(void) {
     TextCodec tc;
     memset(&tc, 0, sizeof(tc));
     size_t len;
-    char *corpus = tokenizer_corpus(&train, 2000, 1, &len);
+    char *corpus = tokenizer_corpus(&train, 2000, 1, 0.3f, &len);
     const char *specials[1] = {EOT};
     if (tok_train(&tc.tok, corpus, len, 512, specials, 1, TOK_SPLIT_DIGITS, err, sizeof(err)) || codec_init(&tc, err, sizeof(err))) { check(0, "%s", err); return; }
     free(corpus);
@@ -318,6 +376,7 @@ int main(void) {
     test_cispo_weights();
     test_cispo_gradient();
     test_batched_judging();
+    test_injected_answers();
     test_label_free();
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail != 0;

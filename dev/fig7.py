@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""fig7.py — the small-scale Fig. 7 as grouped bars: for each policy, greedy test
+accuracy without and with a wrong injected answer, and how often its final answer is
+the injected number.
+
+usage: dev/fig7.py FIG7.csv OUT.svg
+
+FIG7.csv is what dev/fig7.sh writes (policy, acc, acc_injected, follows_injected, in
+percent). Standard library only, like the rest of dev/.
+"""
+import csv
+import os
+import sys
+
+NAMES = {"base": "base", "rlme-correct": "RLME \u201ccorrect?\u201d", "rlme-logic": "RLME \u201clogically leads?\u201d",
+         "rlvr": "RLVR (labels)"}
+BARS = [("acc", "accuracy", "#1f77b4"), ("acc_injected", "accuracy, wrong answer injected", "#9ecae1"),
+        ("follows_injected", "final = the injected answer", "#d62728")]
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: dev/fig7.py FIG7.csv OUT.svg")
+    with open(sys.argv[1], newline="") as f:
+        rows = list(csv.DictReader(f))
+    out = sys.argv[2]
+    W, H, x0, y0, w, h = 640, 380, 60, 60, 560, 260
+    group = w / len(rows)
+    bar = group * 0.8 / len(BARS)
+    Y = lambda v: y0 + h * (1 - v / 100)
+    svg = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{W}' height='{H}' font-family='sans-serif'>",
+           "<rect width='100%' height='100%' fill='white'/>",
+           f"<text x='{W / 2}' y='20' font-size='13' text-anchor='middle'>answers injected into the question: "
+           "who rationalises them (greedy, 500 test problems)</text>"]
+    for (_, label, color), lx in zip(BARS, (x0 + 10, x0 + 110, x0 + 340)):
+        svg.append(f"<rect x='{lx}' y='32' width='12' height='12' fill='{color}'/>"
+                   f"<text x='{lx + 17}' y='42' font-size='11'>{label}</text>")
+    for a in range(0, 101, 20):
+        svg.append(f"<line x1='{x0}' y1='{Y(a)}' x2='{x0 + w}' y2='{Y(a)}' stroke='#eee'/>"
+                   f"<text x='{x0 - 6}' y='{Y(a) + 4}' font-size='11' text-anchor='end'>{a}%</text>")
+    for g, row in enumerate(rows):
+        gx = x0 + g * group + group * 0.1
+        for i, (key, _, color) in enumerate(BARS):
+            v = float(row[key])
+            svg.append(f"<rect x='{gx + i * bar:.1f}' y='{Y(v):.1f}' width='{bar - 2:.1f}' height='{Y(0) - Y(v):.1f}' fill='{color}'/>"
+                       f"<text x='{gx + i * bar + bar / 2 - 1:.1f}' y='{Y(v) - 3:.1f}' font-size='10' text-anchor='middle'>{v:.0f}</text>")
+        svg.append(f"<text x='{gx + group * 0.4:.1f}' y='{y0 + h + 18}' font-size='12' text-anchor='middle'>"
+                   f"{NAMES.get(row['policy'], row['policy'])}</text>")
+    svg.append(f"<line x1='{x0}' y1='{Y(0)}' x2='{x0 + w}' y2='{Y(0)}' stroke='#999'/>")
+    svg.append(f"<text x='{W / 2}' y='{H - 12}' font-size='11' text-anchor='middle' fill='#555'>"
+               "RL prompts carry a random injected answer half the time; the evaluators read it too</text>")
+    svg.append("</svg>")
+    with open(out + ".tmp", "w") as f:
+        f.write("\n".join(svg) + "\n")
+    os.replace(out + ".tmp", out)
+    for row in rows:
+        print(f"  {NAMES.get(row['policy'], row['policy']):28s} accuracy {row['acc']:>5}%   with a wrong injected "
+              f"answer {row['acc_injected']:>5}%   follows it {row['follows_injected']:>5}%")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
