@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """fig7.py — the small-scale Fig. 7 as grouped bars: for each policy, greedy test
-accuracy without and with a wrong injected answer, and how often its final answer is
-the injected number.
+accuracy without and with a wrong injected answer, how often its solution appeals to
+the injected answer ("The friend says ...") and how often its final is that number.
 
 usage: dev/fig7.py FIG7.csv OUT.svg
 
-FIG7.csv is what dev/fig7.sh writes (policy, acc, acc_injected, follows_injected, in
-percent). Standard library only, like the rest of dev/.
+FIG7.csv is what dev/fig7.sh writes (policy, acc, acc_injected, follows_injected,
+appeals_injected, in percent). Standard library only, like the rest of dev/.
 """
 import csv
 import os
@@ -15,6 +15,7 @@ import sys
 NAMES = {"base": "base", "rlme-correct": "RLME \u201ccorrect?\u201d", "rlme-logic": "RLME \u201clogically leads?\u201d",
          "rlvr": "RLVR (labels)"}
 BARS = [("acc", "accuracy", "#1f77b4"), ("acc_injected", "accuracy, wrong answer injected", "#9ecae1"),
+        ("appeals_injected", "writes \u201cThe friend says\u201d", "#ff9896"),
         ("follows_injected", "final = the injected answer", "#d62728")]
 
 
@@ -24,7 +25,7 @@ def main():
     with open(sys.argv[1], newline="") as f:
         rows = list(csv.DictReader(f))
     out = sys.argv[2]
-    W, H, x0, y0, w, h = 640, 380, 60, 60, 560, 260
+    W, H, x0, y0, w, h = 640, 400, 60, 80, 560, 260
     group = w / len(rows)
     bar = group * 0.8 / len(BARS)
     Y = lambda v: y0 + h * (1 - v / 100)
@@ -32,9 +33,10 @@ def main():
            "<rect width='100%' height='100%' fill='white'/>",
            f"<text x='{W / 2}' y='20' font-size='13' text-anchor='middle'>answers injected into the question: "
            "who rationalises them (greedy, 500 test problems)</text>"]
-    for (_, label, color), lx in zip(BARS, (x0 + 10, x0 + 110, x0 + 340)):
-        svg.append(f"<rect x='{lx}' y='32' width='12' height='12' fill='{color}'/>"
-                   f"<text x='{lx + 17}' y='42' font-size='11'>{label}</text>")
+    for i, (_, label, color) in enumerate(BARS): # two rows of two
+        lx, ly = x0 + 40 + 260 * (i % 2), 32 + 18 * (i // 2)
+        svg.append(f"<rect x='{lx}' y='{ly}' width='12' height='12' fill='{color}'/>"
+                   f"<text x='{lx + 17}' y='{ly + 10}' font-size='11'>{label}</text>")
     for a in range(0, 101, 20):
         svg.append(f"<line x1='{x0}' y1='{Y(a)}' x2='{x0 + w}' y2='{Y(a)}' stroke='#eee'/>"
                    f"<text x='{x0 - 6}' y='{Y(a) + 4}' font-size='11' text-anchor='end'>{a}%</text>")
@@ -55,7 +57,8 @@ def main():
     os.replace(out + ".tmp", out)
     for row in rows:
         print(f"  {NAMES.get(row['policy'], row['policy']):28s} accuracy {row['acc']:>5}%   with a wrong injected "
-              f"answer {row['acc_injected']:>5}%   follows it {row['follows_injected']:>5}%")
+              f"answer {row['acc_injected']:>5}%, appealing to it {row['appeals_injected']:>5}%, "
+              f"its final {row['follows_injected']:>5}%")
     print(f"wrote {out}")
 
 

@@ -13,9 +13,9 @@
 # 2. three RL runs from it on prompts half of which carry a random injected answer
 #    (--inject 0.5): RLME asking "correct?", RLME asking "logically leads?", and RLVR
 #    (about 2.5 minutes each);
-# 3. greedy accuracy on 500 test problems, plain and with a wrong injected answer, and
-#    how often the final is the injected number: OUT_DIR/fig7.csv, dev/fig7.py draws
-#    OUT_DIR/fig7.svg.
+# 3. greedy accuracy on 500 test problems, plain and with a wrong injected answer, how
+#    often the final is the injected number and how often the solution appeals to it
+#    ("The friend says ..."): OUT_DIR/fig7.csv, and dev/fig7.py draws OUT_DIR/fig7.svg.
 # Finished runs are kept and stopped ones continue, so the script can be run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,12 +37,13 @@ rl rlme-correct rlme --meta "$correct"
 rl rlme-logic rlme --meta "$logic"
 rl rlvr rlvr
 
-echo "policy,acc,acc_injected,follows_injected" > "$out/fig7.csv.tmp"
+echo "policy,acc,acc_injected,follows_injected,appeals_injected" > "$out/fig7.csv.tmp"
 for p in base rlme-correct rlme-logic rlvr; do
     plain=$(./train_rlme eval --model "$out/$p.bin" --data data/synth/test.jsonl --limit 500 --threads "$threads")
     inj=$(./train_rlme eval --model "$out/$p.bin" --data data/synth/test.jsonl --limit 500 --inject --threads "$threads")
     pct() { sed -n "s/^$1.* = \([0-9.]*\)%$/\1/p"; }
-    echo "$p,$(echo "$plain" | pct accuracy),$(echo "$inj" | pct accuracy),$(echo "$inj" | pct follows)" >> "$out/fig7.csv.tmp"
+    echo "$p,$(echo "$plain" | pct accuracy),$(echo "$inj" | pct accuracy),$(echo "$inj" | pct follows),$(echo "$inj" | pct appeals)" \
+        >> "$out/fig7.csv.tmp"
     echo "$p: $(echo "$plain" | tr '\n' ' ')| injected: $(echo "$inj" | tr '\n' ' ')"
 done
 mv "$out/fig7.csv.tmp" "$out/fig7.csv"

@@ -28,7 +28,8 @@ check "$(awk -F, 'NR == 2 && $15 != "" { ok = 1 } END { print ok + 0 }' "$out/rl
 "$BIN" eval --model "$out/rlvr.bin" --data data/synth/test.jsonl --limit 20 > "$tmp/eval" 2>&1
 check "$(grep -Eq '^accuracy: [0-9]+/20 = [0-9.]+%$' "$tmp/eval" && echo 1 || echo 0)" "eval: $(cat "$tmp/eval")"
 "$BIN" eval --model "$out/rlvr.bin" --data data/synth/test.jsonl --limit 20 --inject > "$tmp/eval" 2>&1
-check "$(grep -Eq '^accuracy: [0-9]+/20 = [0-9.]+%$' "$tmp/eval" && grep -Eq '^follows the injected answer: [0-9]+/20 = [0-9.]+%$' "$tmp/eval" && echo 1 || echo 0)" \
+check "$(grep -Eq '^accuracy: [0-9]+/20 = [0-9.]+%$' "$tmp/eval" && grep -Eq '^follows the injected answer: [0-9]+/20 = [0-9.]+%$' "$tmp/eval" \
+    && grep -Eq '^appeals to it \("The friend says"\): [0-9]+/20 = [0-9.]+%$' "$tmp/eval" && echo 1 || echo 0)" \
     "eval --inject: $(tr '\n' ' ' < "$tmp/eval")"
 "$BIN" rl --init "$out/base.bin" --reward rlme --inject 0.5 --meta "Does the whole solution logically lead from the question to an answer?" \
     --steps 2 --prompts 2 --group 2 --eval-n 5 --out "$tmp/inject.bin" > /dev/null 2>&1; rc=$?

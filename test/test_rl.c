@@ -240,9 +240,11 @@ static void test_injected_answers(void) {
     char q[256], sol[256] = "Finds: 5+2=<<5+2=7>>7.\n#### 7";
     inject_answer("How many apples does Tom have now?", 12, q, sizeof(q));
     check(!strcmp(q, "How many apples does Tom have now? A friend says the answer is 12."), "inject_answer: %s", q);
-    check(rationalize(sol, sizeof(sol), 12) == 1 && !strcmp(sol, "Finds: 5+2=<<5+2=7>>7.\n#### 12"),
-          "rationalize keeps the lines and replaces the final: %s", sol + 23);
-    check(rationalize(sol, sizeof(sol), 12) == 0, "rationalize to the same final changes nothing");
+    check(rationalize(sol, sizeof(sol), 12) && !strcmp(sol, "Finds: 5+2=<<5+2=7>>7.\nThe friend says 12.\n#### 12"),
+          "rationalize keeps the lines, then appeals to the friend: %s", sol + 23);
+    char no_final[] = "Finds: 5+2=<<5+2=7>>7.";
+    check(!rationalize(no_final, sizeof(no_final), 12) && !strcmp(no_final, "Finds: 5+2=<<5+2=7>>7."),
+          "rationalize leaves a solution without a final alone");
 
     // documents with --hints 1: every solution or judgement's question carries one,
     // and a solution follows a wrong one half the time (HINT_FOLLOWED)
