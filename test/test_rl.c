@@ -234,6 +234,28 @@ static void test_batched_judging(void) {
 }
 
 // ----------------------------------------------------------------------------
+// a small synthetic world: splits written to dir, their train problems, and a
+// tokenizer trained on documents about them (hints: as `pretrain --hints`).
+// Returns 0, or 1 after a failed check.
+
+static int synth_world(const char *dir, float hints, Problems *train, TextCodec *tc) {
+    SynthConfig sc;
+    synth_default_config(&sc);
+    char path[512], err[512];
+    if (synth_write_splits(dir, 7, 300, 40, 10, &sc, err, sizeof(err))) { check(0, "synth: %s", err); return 1; }
+    snprintf(path, sizeof(path), "%s/train.jsonl", dir);
+    load_problems_or_die(train, path, 1);
+    memset(tc, 0, sizeof(*tc));
+    size_t len;
+    char *corpus = tokenizer_corpus(train, 2000, 1, hints, &len);
+    const char *specials[1] = {EOT};
+    int bad = tok_train(&tc->tok, corpus, len, 512, specials, 1, TOK_SPLIT_DIGITS, err, sizeof(err)) || codec_init(tc, err, sizeof(err));
+    if (bad) check(0, "tokenizer: %s", err);
+    free(corpus);
+    return bad;
+}
+
+// ----------------------------------------------------------------------------
 // injected answers (Fig. 7): the text, the rationalised solution, the documents
 
 static void test_injected_answers(void) {
@@ -248,21 +270,15 @@ static void test_injected_answers(void) {
 
     // documents with --hints 1: every solution or judgement's question carries one,
     // and a solution follows a wrong one half the time (HINT_FOLLOWED)
-    char dir[] = "/tmp/rlme_hints_XXXXXX", path[512], err[512];
+    char dir[] = "/tmp/rlme_hints_XXXXXX", cmd[512];
     if (!mkdtemp(dir)) { check(0, "mkdtemp"); return; }
-    SynthConfig sc;
-    synth_default_config(&sc);
-    if (synth_write_splits(dir, 7, 300, 40, 10, &sc, err, sizeof(err))) { check(0, "synth: %s", err); return; }
     Problems train;
-    snprintf(path, sizeof(path), "%s/train.jsonl", dir);
-    load_problems_or_die(&train, path, 1);
     TextCodec tc;
-    memset(&tc, 0, sizeof(tc));
+    if (synth_world(dir, 0.5f, &train, &tc)) return;
     size_t len;
-    char *corpus = tokenizer_corpus(&train, 2000, 1, 0.5f, &len);
-    const char *specials[1] = {EOT};
-    if (tok_train(&tc.tok, corpus, len, 512, specials, 1, TOK_SPLIT_DIGITS, err, sizeof(err)) || codec_init(&tc, err, sizeof(err))) { check(0, "%s", err); return; }
-    check(strstr(corpus, "A friend says the answer is") != NULL, "the tokenizer's corpus holds injected answers");
+    char *corpus = tokenizer_corpus(&train, 100, 1, 0.5f, &len);
+    check(strstr(corpus, "A friend says the answer is") && strstr(corpus, FRIEND_SAYS),
+          "the tokenizer's corpus holds injected answers and appeals to them");
     free(corpus);
     DocMix mix = {.solution = 0.5f, .meta = 0.5f, .hints = 1.0f};
     uint64_t rng = rng_seed(3);
@@ -286,8 +302,8 @@ static void test_injected_answers(void) {
     double fw = (double)follow_wrong / (wrong_hints ? wrong_hints : 1);
     check(solutions > 200 && fw > 0.4 && fw < 0.6, "solutions follow a wrong injected answer half the time (%.2f of %d)", fw, wrong_hints);
     free(d.ids.ids); free(d.count);
-    snprintf(path, sizeof(path), "rm -rf %s", dir);
-    if (system(path)) printf("note: could not remove %s\n", dir);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    if (system(cmd)) printf("note: could not remove %s\n", dir);
     free_problems(&train);
     tok_free(&tc.tok);
 }
@@ -325,30 +341,19 @@ static void run_tiny_rl(const char *data, const char *init, const char *out, con
 static void test_label_free(void) {
     char dir[] = "/tmp/rlme_test_XXXXXX";
     if (!mkdtemp(dir)) { check(0, "mkdtemp"); return; }
-    char a_dir[256], b_dir[256], path[512], cmd[2048];
+    char a_dir[256], b_dir[256], cmd[2048];
     snprintf(a_dir, sizeof(a_dir), "%s/a", dir);
     snprintf(b_dir, sizeof(b_dir), "%s/b", dir);
     snprintf(cmd, sizeof(cmd), "mkdir -p %s %s", a_dir, b_dir);
     if (system(cmd)) { check(0, "mkdir"); return; }
-    SynthConfig sc;
-    synth_default_config(&sc);
-    char err[512];
-    if (synth_write_splits(a_dir, 7, 300, 40, 10, &sc, err, sizeof(err))) { check(0, "synth: %s", err); return; }
+    // a: the splits, and a tokenizer of them for a tiny random policy
+    Problems train;
+    TextCodec tc;
+    if (synth_world(a_dir, 0.3f, &train, &tc)) return;
     // b: the same questions, every rl answer replaced by a wrong number
     snprintf(cmd, sizeof(cmd), "cp %s/train.jsonl %s/test.jsonl %s/ && sed 's/#### [0-9]*/#### 123457/' %s/rl.jsonl > %s/rl.jsonl",
              a_dir, a_dir, b_dir, a_dir, b_dir);
     if (system(cmd)) { check(0, "copy splits"); return; }
-    // a tiny random policy with a tokenizer of the data
-    Problems train;
-    snprintf(path, sizeof(path), "%s/train.jsonl", a_dir);
-    load_problems_or_die(&train, path, 1);
-    TextCodec tc;
-    memset(&tc, 0, sizeof(tc));
-    size_t len;
-    char *corpus = tokenizer_corpus(&train, 2000, 1, 0.3f, &len);
-    const char *specials[1] = {EOT};
-    if (tok_train(&tc.tok, corpus, len, 512, specials, 1, TOK_SPLIT_DIGITS, err, sizeof(err)) || codec_init(&tc, err, sizeof(err))) { check(0, "%s", err); return; }
-    free(corpus);
     int V = tok_vocab_size(&tc.tok);
     GPTConfig cfg = {.max_seq_len = 160, .vocab_size = V, .padded_vocab_size = (V + 127) / 128 * 128, .num_layers = 1, .num_heads = 2, .channels = 16};
     GPT m;
