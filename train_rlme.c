@@ -1422,7 +1422,8 @@ static void pretrain_restore(const RunState *s, PretrainProgress *pg, GPT *model
     free(csv);
 }
 
-static void run_pretrain(const PretrainArgs *args) {
+// Returns the base's greedy test accuracy of the last evaluation (eval_n problems).
+static float run_pretrain(const PretrainArgs *args) {
     PretrainArgs shape = *args, *a = &shape;
     GPT model;
     TextCodec tc;
@@ -1495,7 +1496,8 @@ static void run_pretrain(const PretrainArgs *args) {
     for (; pg.step <= a->steps; pg.step++) {
         int step = pg.step;
         char row[256], extra[160], acc[64] = ",,";
-        if (step % a->eval_every == 0 || step == a->steps) {
+        // (a random model, at step 0 without --init, is not worth a greedy pass)
+        if ((step % a->eval_every == 0 && (step > 0 || a->init)) || step == a->steps) {
             char *sample = NULL;
             int n_eval = a->eval_n < test.n ? a->eval_n : test.n;
             pg.last_acc = (float)greedy_correct(&model, &tc, &kv, &test, n_eval, a->max_new, &sample) / n_eval;
@@ -1582,6 +1584,7 @@ static void run_pretrain(const PretrainArgs *args) {
     tok_free(&tc.tok);
     gpt_free(&model);
     free_problems(&train); free_problems(&test);
+    return pg.last_acc;
 }
 
 static int cmd_pretrain(int argc, char **argv) {
@@ -1609,6 +1612,7 @@ typedef struct {
     const char *init, *out, *log_path, *data_dir, *reward;
     int steps, prompts, group, updates, max_new, eval_every, eval_n, seed, threads, micro_batch, std_norm, raw_prob, resume;
     float lr, eps_low, eps_high, kl_beta, clip_norm, temperature, weight_decay, inject;
+    float base_acc; // --init's greedy test accuracy when already measured (same eval_n, max_new), else NAN
     int n_eval, n_meta;
     Evaluator ev[MAX_EVALUATORS];
     MetaQuestion meta[MAX_META];
@@ -1670,7 +1674,7 @@ static void rl_defaults(RLArgs *a) {
     a->steps = 30; a->prompts = 16; a->group = 8; a->updates = 2; a->max_new = 128;
     a->eval_every = 10; a->eval_n = 500; a->seed = 1; a->micro_batch = 32;
     a->lr = 5e-5f; a->eps_low = 1e9f; a->eps_high = 5.0f; a->kl_beta = -1.0f; a->clip_norm = 1.0f;
-    a->temperature = 1.0f;
+    a->temperature = 1.0f; a->base_acc = NAN;
 }
 
 // "TEXT=W" or "TEXT:W" -> text (malloc'd) and weight
@@ -2200,7 +2204,7 @@ static void run_rl(RLArgs *a, RLResult *res) {
         if (pg.step > a->steps) fprintf(stderr, "%s: the run is already complete\n", state_path);
         else fprintf(stderr, "resuming %s at step %d of %d\n", state_path, pg.step, a->steps);
     } else {
-        float base_acc = greedy_accuracy(&policy, &tc, &kv, &test, a->eval_n, a->max_new);
+        float base_acc = isnan(a->base_acc) ? greedy_accuracy(&policy, &tc, &kv, &test, a->eval_n, a->max_new) : a->base_acc;
         res->test_acc[res->n_test] = base_acc; res->test_step[res->n_test++] = 0;
         snprintf(row, sizeof(row), "0,,,,,,,,,,,,,,%.4f,,,\n", base_acc);
         csv_row(&log, row);
@@ -2591,9 +2595,10 @@ static int cmd_default(int argc, char **argv) {
         state_free(&saved);
     }
     double t_pretrain = 0.0;
+    float pretrain_acc = NAN; // the base's last evaluation, when it ran here
     if (!pretrain_done) {
         p.resume = have_state;
-        run_pretrain(&p);
+        pretrain_acc = run_pretrain(&p);
         t_pretrain = now_seconds() - t0;
     } else {
         fprintf(stderr, "using the finished base model %s (delete it and %s to pretrain again)\n", base, state);
@@ -2613,6 +2618,9 @@ static int cmd_default(int argc, char **argv) {
         a.meta[a.n_meta++] = (MetaQuestion){.question = strdup(META_CORRECT), .weight = 1.0f};
         // toy size: a large lr and no KL, so that a dozen steps visibly move the reward
         if (quick) { a.steps = 16; a.prompts = 8; a.group = 4; a.eval_every = 8; a.eval_n = 100; a.max_new = 96; a.lr = 3e-3f; a.kl_beta = 0.0f; }
+        // the base's step-0 accuracy is measured once: by pretraining, or by the first run
+        if (k == 0) a.base_acc = a.eval_n == p.eval_n && a.max_new == p.max_new ? pretrain_acc : NAN;
+        else a.base_acc = res[0].test_acc[0];
         snprintf(out, sizeof(out), "%s/%s.bin", dir, rewards[k]);
         snprintf(log_path, sizeof(log_path), "%s/%s.csv", dir, rewards[k]);
         a.out = out; a.log_path = log_path;
