@@ -37,11 +37,11 @@ rl rlme-correct rlme --meta "$correct"
 rl rlme-logic rlme --meta "$logic"
 rl rlvr rlvr
 
+pct() { sed -n "s/^$1.* = \([0-9.]*\)%$/\1/p"; } # the percentage of eval's line starting with $1
 echo "policy,acc,acc_injected,follows_injected,appeals_injected" > "$out/fig7.csv.tmp"
 for p in base rlme-correct rlme-logic rlvr; do
     plain=$(./train_rlme eval --model "$out/$p.bin" --data data/synth/test.jsonl --limit 500 --threads "$threads")
     inj=$(./train_rlme eval --model "$out/$p.bin" --data data/synth/test.jsonl --limit 500 --inject --threads "$threads")
-    pct() { sed -n "s/^$1.* = \([0-9.]*\)%$/\1/p"; }
     echo "$p,$(echo "$plain" | pct accuracy),$(echo "$inj" | pct accuracy),$(echo "$inj" | pct follows),$(echo "$inj" | pct appeals)" \
         >> "$out/fig7.csv.tmp"
     echo "$p: $(echo "$plain" | tr '\n' ' ')| injected: $(echo "$inj" | tr '\n' ' ')"
