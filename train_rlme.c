@@ -157,9 +157,18 @@ static void encode_meta_suffix(TextCodec *tc, const char *meta_question, TokIds 
 }
 
 // An injected answer (Fig. 7 of the paper): a number that the question itself
-// suggests, right or wrong. "Q A friend says the answer is N."
+// suggests, right or wrong. "Q A friend says the answer is N." (out: room for the
+// question and INJECT_ROOM more bytes)
+#define INJECT_ROOM 64
 static void inject_answer(const char *question, long answer, char *out, size_t cap) {
-    snprintf(out, cap, "%s A friend says the answer is %ld.", question, answer);
+    if (snprintf(out, cap, "%s A friend says the answer is %ld.", question, answer) >= (int)cap)
+        die("a question of %zu bytes is too long to inject an answer into", strlen(question));
+}
+
+// A wrong answer near the right one: off by 1 to 10, never negative.
+static long nearby_wrong_answer(long gold, uint64_t *rng) {
+    long wrong = gold + (synth_uniform(rng) < 0.5f ? -1 : 1) * synth_randint(rng, 1, 10);
+    return wrong < 0 ? gold + synth_randint(rng, 1, 10) : wrong;
 }
 
 // Post-hoc rationalisation of an injected answer: the solution's lines left as they
@@ -763,12 +772,10 @@ typedef struct { float solution, meta, drill; float meta_logic, meta_concise, ow
 // to that, a judge of correctness Yes when the injected answer was right
 #define HINT_FOLLOWED 0.5f
 
-// the injected answer of a pretraining document: the right final, or one off by 1..10
+// the injected answer of a pretraining document: the right final, or a nearby wrong one
 static long pretraining_hint(const SynthProblem *p, uint64_t *rng) {
     long gold = synth_final(p, 0);
-    if (synth_uniform(rng) < HINT_RIGHT) return gold;
-    long wrong = gold + (synth_uniform(rng) < 0.5f ? -1 : 1) * synth_randint(rng, 1, 10);
-    return wrong < 0 ? gold + synth_randint(rng, 1, 10) : wrong;
+    return synth_uniform(rng) < HINT_RIGHT ? gold : nearby_wrong_answer(gold, rng);
 }
 
 // The GSM8K verifier recipe: the model's own samples on train questions, labelled
@@ -1755,15 +1762,14 @@ typedef struct {
     Rollout r;        // P*G sequences: sequence i answers prompt i / G
     int *prompt_of;   // (n) index into the rl split
     const char **question; // (n) the question sequence i answers (text only: the evaluators read it)
-    char *injected;   // (P, INJECTED_MAX) questions with an injected answer (--inject)
+    char *injected;   // (P, inject_cap) questions with an injected answer (--inject)
+    size_t inject_cap;
     float *reward;    // (n)
     float *adv;       // (n)
     float *p_correct; // (n) evaluator's p(Yes) for META_CORRECT (rlme; diagnostics)
     float *ref_logp;  // (n, max_new) log pi_ref of each completion token (KL)
     int *order;       // (n) sequences by length: the order of micro-batches
 } Batch;
-
-#define INJECTED_MAX 1024
 
 // Packs sequences idx[0..B) as prompt+completion rows of one micro-batch (T = the
 // longest), optionally followed by `suffix` tokens (the evaluator's meta-question).
@@ -2175,7 +2181,9 @@ static void run_rl(RLArgs *a, RLResult *res) {
     memset(&bt, 0, sizeof(bt));
     rollout_alloc(&bt.r, n, a->max_new);
     bt.prompt_of = malloc(n * sizeof(int)); bt.question = malloc(n * sizeof(char *));
-    bt.injected = malloc((size_t)P * INJECTED_MAX);
+    bt.inject_cap = INJECT_ROOM; // room for the longest question with its injected answer
+    for (int i = 0; i < rl.n; i++) if (strlen(rl.question[i]) + INJECT_ROOM > bt.inject_cap) bt.inject_cap = strlen(rl.question[i]) + INJECT_ROOM;
+    bt.injected = malloc((size_t)P * bt.inject_cap);
     bt.reward = malloc(n * sizeof(float)); bt.adv = malloc(n * sizeof(float));
     bt.p_correct = malloc(n * sizeof(float));
     bt.ref_logp = malloc((size_t)n * a->max_new * sizeof(float));
@@ -2227,8 +2235,8 @@ static void run_rl(RLArgs *a, RLResult *res) {
             int q = pg.order[pg.next_prompt++], off = (int)r->prompts.n;
             const char *question = rl.question[q];
             if (a->inject > 0 && synth_uniform(&pg.rng) < a->inject) { // a random number, not the label
-                char *with = bt.injected + (size_t)p * INJECTED_MAX;
-                inject_answer(question, synth_randint(&pg.rng, 0, 99), with, INJECTED_MAX);
+                char *with = bt.injected + (size_t)p * bt.inject_cap;
+                inject_answer(question, synth_randint(&pg.rng, 0, 99), with, bt.inject_cap);
                 question = with;
             }
             encode_prompt(&tc, question, &r->prompts);
@@ -2396,10 +2404,9 @@ static int cmd_eval(int argc, char **argv) {
         injected = malloc(n * sizeof(char *));
         uint64_t rng = rng_seed((uint64_t)seed);
         for (int i = 0; i < n; i++) {
-            long gold = lround(strtod(P.gold[i], NULL)), wrong = gold + synth_randint(&rng, 1, 10);
-            if (gold >= 10 && synth_uniform(&rng) < 0.5f) wrong = gold - synth_randint(&rng, 1, 10);
-            char *with = malloc(strlen(P.question[i]) + 64), num[32];
-            inject_answer(P.question[i], wrong, with, strlen(P.question[i]) + 64);
+            long wrong = nearby_wrong_answer(lround(strtod(P.gold[i], NULL)), &rng);
+            char *with = malloc(strlen(P.question[i]) + INJECT_ROOM), num[32];
+            inject_answer(P.question[i], wrong, with, strlen(P.question[i]) + INJECT_ROOM);
             free(P.question[i]);
             P.question[i] = with;
             snprintf(num, sizeof(num), "%ld", wrong);
