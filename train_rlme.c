@@ -772,10 +772,17 @@ typedef struct { float solution, meta, drill; float meta_logic, meta_concise, ow
 // to that, a judge of correctness Yes when the injected answer was right
 #define HINT_FOLLOWED 0.5f
 
-// the injected answer of a pretraining document: the right final, or a nearby wrong one
-static long pretraining_hint(const SynthProblem *p, uint64_t *rng) {
+// With probability `hints`, points *question at a copy of it carrying an injected
+// answer (written to `hinted`): the right final, or a nearby wrong one. Returns the
+// injected answer, or -1 when the question stays as it was.
+static long maybe_inject_hint(const SynthProblem *p, const char **question, float hints, char *hinted, size_t cap,
+                              uint64_t *rng) {
+    if (hints <= 0 || synth_uniform(rng) >= hints) return -1;
     long gold = synth_final(p, 0);
-    return synth_uniform(rng) < HINT_RIGHT ? gold : nearby_wrong_answer(gold, rng);
+    long hint = synth_uniform(rng) < HINT_RIGHT ? gold : nearby_wrong_answer(gold, rng);
+    inject_answer(*question, hint, hinted, cap);
+    *question = hinted;
+    return hint;
 }
 
 // The GSM8K verifier recipe: the model's own samples on train questions, labelled
@@ -817,13 +824,8 @@ static void make_document(Doc *d, TextCodec *tc, const Problems *train, int idx,
     }
     const SynthProblem *p = &train->program[idx];
     const char *question = train->question[idx];
-    char hinted[1024];
-    long hint = -1; // the injected answer, if the question carries one
-    if (mix.hints > 0 && own_pick < 0 && synth_uniform(rng) < mix.hints) {
-        hint = pretraining_hint(p, rng);
-        inject_answer(question, hint, hinted, sizeof(hinted));
-        question = hinted;
-    }
+    char hinted[1024]; // an own sample answered the question as it was: no injected answer
+    long hint = maybe_inject_hint(p, &question, own_pick < 0 ? mix.hints : 0.0f, hinted, sizeof(hinted), rng);
     TokIds prompt = {0};
     encode_prompt(tc, question, &prompt);
     for (size_t i = 0; i < prompt.n; i++) doc_add_token(d, prompt.ids[i], 0);
@@ -876,12 +878,8 @@ static char *tokenizer_corpus(const Problems *train, int n_docs, uint64_t seed, 
         make_candidate(&train->program[idx], &rng, &c);
         char hinted[1024];
         const char *question = train->question[idx];
-        if (hints > 0 && synth_uniform(&rng) < hints) {
-            long hint = pretraining_hint(&train->program[idx], &rng);
-            inject_answer(question, hint, hinted, sizeof(hinted));
-            question = hinted;
-            if (synth_uniform(&rng) < HINT_FOLLOWED) rationalize(c.text, sizeof(c.text), hint);
-        }
+        long hint = maybe_inject_hint(&train->program[idx], &question, hints, hinted, sizeof(hinted), &rng);
+        if (hint >= 0 && synth_uniform(&rng) < HINT_FOLLOWED) rationalize(c.text, sizeof(c.text), hint);
         int n = snprintf(buf, sizeof(buf), "Question: %s\nAnswer:\n%s\nMeta: %s\nVerdict: %s" EOT,
                          question, c.text, mqs[k % 3], c.correct ? "Yes" : "No");
         if (n < 0 || n >= (int)sizeof(buf)) continue;
@@ -2182,7 +2180,10 @@ static void run_rl(RLArgs *a, RLResult *res) {
     rollout_alloc(&bt.r, n, a->max_new);
     bt.prompt_of = malloc(n * sizeof(int)); bt.question = malloc(n * sizeof(char *));
     bt.inject_cap = INJECT_ROOM; // room for the longest question with its injected answer
-    for (int i = 0; i < rl.n; i++) if (strlen(rl.question[i]) + INJECT_ROOM > bt.inject_cap) bt.inject_cap = strlen(rl.question[i]) + INJECT_ROOM;
+    for (int i = 0; i < rl.n; i++) {
+        size_t need = strlen(rl.question[i]) + INJECT_ROOM;
+        if (need > bt.inject_cap) bt.inject_cap = need;
+    }
     bt.injected = malloc((size_t)P * bt.inject_cap);
     bt.reward = malloc(n * sizeof(float)); bt.adv = malloc(n * sizeof(float));
     bt.p_correct = malloc(n * sizeof(float));
