@@ -78,8 +78,9 @@ def main():
             svg.append(f"<line x1='{X(b):.1f}' y1='{Y(m - sd):.1f}' x2='{X(b):.1f}' y2='{Y(m + sd):.1f}' stroke='{color}' stroke-width='2'/>"
                        f"<circle cx='{X(b):.1f}' cy='{Y(m):.1f}' r='3.5' fill='{color}'/>")
         svg.append(f"<polyline points='{' '.join(f'{X(b):.1f},{Y(m):.1f}' for b, m, _ in pts)}' fill='none' stroke='{color}' stroke-width='2.5'/>")
-        svg.append(f"<line x1='{x0 + 12}' y1='{y0 + 16 + 18 * i}' x2='{x0 + 36}' y2='{y0 + 16 + 18 * i}' stroke='{color}' stroke-width='3'/>"
-                   f"<text x='{x0 + 42}' y='{y0 + 20 + 18 * i}' font-size='12'>{name}</text>")
+        lx, ly = x0 + w - 160, y0 + h - 44 + 18 * i  # the legend sits low on the right, below both curves
+        svg.append(f"<line x1='{lx}' y1='{ly}' x2='{lx + 24}' y2='{ly}' stroke='{color}' stroke-width='3'/>"
+                   f"<text x='{lx + 30}' y='{ly + 4}' font-size='12'>{name}</text>")
     svg.append("</svg>")
     with open(out + ".tmp", "w") as f:
         f.write("\n".join(svg) + "\n")
