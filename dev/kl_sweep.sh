@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kl_sweep.sh — RLME and RLVR from one base over a grid of KL weights β, several RL seeds.
 #
-#   dev/kl_sweep.sh [SEEDS] [OUT_DIR] [BETAS]      (defaults: 2, out-kl, "0 0.2 0.3 0.5 1")
+#   dev/kl_sweep.sh [SEEDS] [OUT_DIR] [BETAS]      (defaults: 3, out-kl, "0 0.2 0.3 0.5 1")
 #
 # Every run is `train_rlme rl --init out/base.bin --reward R --std-norm --kl β --seed S`
 # (the default run's RL settings otherwise), two at a time with one thread each (the
@@ -11,7 +11,7 @@
 # last step's greedy test accuracy of each reward against β, mean ± std over the seeds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seeds=${1:-2}; out=${2:-out-kl}; betas=${3:-"0 0.2 0.3 0.5 1"}
+seeds=${1:-3}; out=${2:-out-kl}; betas=${3:-"0 0.2 0.3 0.5 1"}
 [ -x ./train_rlme ] || make
 [ -f out/base.bin ] || ./train_rlme # the default run makes out/base.bin first
 mkdir -p "$out"
