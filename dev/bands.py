@@ -10,19 +10,16 @@ the base's mean as a dashed line. Standard library only (a dev tool, like the re
 dev/; the project itself needs none of it).
 """
 import csv
-import os
 import statistics
 import sys
+
+from svgfig import legend_line, mean_std, page, percent_grid, save
 
 
 def test_curve(path):
     """{step: test_acc} from the rows of a run's CSV that carry an evaluation."""
     with open(path, newline="") as f:
         return {int(r["step"]): float(r["test_acc"]) for r in csv.DictReader(f) if r["test_acc"]}
-
-
-def mean_std(values):
-    return statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
 def main():
@@ -48,13 +45,9 @@ def main():
     last = max(s for b in bands.values() for s, _, _ in b) or 1
     X = lambda s: x0 + w * s / last
     Y = lambda a: y0 + h * (1 - a / 100)
-    svg = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{W}' height='{H}' font-family='sans-serif'>",
-           "<rect width='100%' height='100%' fill='white'/>",
-           f"<text x='{W / 2}' y='20' font-size='14' text-anchor='middle'>greedy test accuracy, mean ± std of {len(dirs)} seeds</text>",
-           f"<rect x='{x0}' y='{y0}' width='{w}' height='{h}' fill='none' stroke='#999'/>"]
-    for a in range(0, 101, 20):
-        svg.append(f"<line x1='{x0}' y1='{Y(a)}' x2='{x0 + w}' y2='{Y(a)}' stroke='#eee'/>"
-                   f"<text x='{x0 - 6}' y='{Y(a) + 4}' font-size='11' text-anchor='end'>{a}</text>")
+    svg = page(W, H, f"greedy test accuracy, mean ± std of {len(dirs)} seeds")
+    svg.append(f"<rect x='{x0}' y='{y0}' width='{w}' height='{h}' fill='none' stroke='#999'/>")
+    svg += percent_grid(x0, w, Y)
     for s in sorted({s for b in bands.values() for s, _, _ in b}):
         svg.append(f"<text x='{X(s)}' y='{y0 + h + 16}' font-size='11' text-anchor='middle'>{s}</text>")
     svg.append(f"<text x='{x0 + w / 2}' y='{H - 8}' font-size='12' text-anchor='middle'>RL step</text>")
@@ -67,12 +60,8 @@ def main():
         lower = " ".join(f"{X(s):.1f},{Y(m - sd):.1f}" for s, m, sd in reversed(b))
         svg.append(f"<polygon points='{upper} {lower}' fill='{color}' fill-opacity='0.18' stroke='none'/>")
         svg.append(f"<polyline points='{' '.join(f'{X(s):.1f},{Y(m):.1f}' for s, m, _ in b)}' fill='none' stroke='{color}' stroke-width='2.5'/>")
-        svg.append(f"<line x1='{x0 + 12}' y1='{y0 + 16 + 18 * i}' x2='{x0 + 36}' y2='{y0 + 16 + 18 * i}' stroke='{color}' stroke-width='3'/>"
-                   f"<text x='{x0 + 42}' y='{y0 + 20 + 18 * i}' font-size='12'>{name}</text>")
-    svg.append("</svg>")
-    with open(out + ".tmp", "w") as f:
-        f.write("\n".join(svg) + "\n")
-    os.replace(out + ".tmp", out)
+        svg.append(legend_line(x0 + 12, y0 + 16 + 18 * i, color, name))
+    save(out, svg)
     print(f"wrote {out}")
 
 

@@ -9,8 +9,9 @@ FIG7.csv is what dev/fig7.sh writes (policy, acc, acc_injected, follows_injected
 appeals_injected, in percent). Standard library only, like the rest of dev/.
 """
 import csv
-import os
 import sys
+
+from svgfig import page, percent_grid, save
 
 NAMES = {"base": "base", "rlme-correct": "RLME \u201ccorrect?\u201d", "rlme-logic": "RLME \u201clogically leads?\u201d",
          "rlvr": "RLVR (labels)"}
@@ -29,17 +30,12 @@ def main():
     group = w / len(rows)
     bar = group * 0.8 / len(BARS)
     Y = lambda v: y0 + h * (1 - v / 100)
-    svg = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{W}' height='{H}' font-family='sans-serif'>",
-           "<rect width='100%' height='100%' fill='white'/>",
-           f"<text x='{W / 2}' y='20' font-size='13' text-anchor='middle'>answers injected into the question: "
-           "who rationalises them (greedy, 500 test problems)</text>"]
+    svg = page(W, H, "answers injected into the question: who rationalises them (greedy, 500 test problems)", 13)
     for i, (_, label, color) in enumerate(BARS): # two rows of two
         lx, ly = x0 + 40 + 260 * (i % 2), 32 + 18 * (i // 2)
         svg.append(f"<rect x='{lx}' y='{ly}' width='12' height='12' fill='{color}'/>"
                    f"<text x='{lx + 17}' y='{ly + 10}' font-size='11'>{label}</text>")
-    for a in range(0, 101, 20):
-        svg.append(f"<line x1='{x0}' y1='{Y(a)}' x2='{x0 + w}' y2='{Y(a)}' stroke='#eee'/>"
-                   f"<text x='{x0 - 6}' y='{Y(a) + 4}' font-size='11' text-anchor='end'>{a}%</text>")
+    svg += percent_grid(x0, w, Y, "%")
     for g, row in enumerate(rows):
         gx = x0 + g * group + group * 0.1
         for i, (key, _, color) in enumerate(BARS):
@@ -51,10 +47,7 @@ def main():
     svg.append(f"<line x1='{x0}' y1='{Y(0)}' x2='{x0 + w}' y2='{Y(0)}' stroke='#999'/>")
     svg.append(f"<text x='{W / 2}' y='{H - 12}' font-size='11' text-anchor='middle' fill='#555'>"
                "RL prompts carry a random injected answer half the time; the evaluators read it too</text>")
-    svg.append("</svg>")
-    with open(out + ".tmp", "w") as f:
-        f.write("\n".join(svg) + "\n")
-    os.replace(out + ".tmp", out)
+    save(out, svg)
     for row in rows:
         print(f"  {NAMES.get(row['policy'], row['policy']):28s} accuracy {row['acc']:>5}%   with a wrong injected "
               f"answer {row['acc_injected']:>5}%, appealing to it {row['appeals_injected']:>5}%, "

@@ -15,15 +15,13 @@ import re
 import statistics
 import sys
 
+from svgfig import legend_line, mean_std, page, percent_grid, save
+
 
 def evaluations(path):
     """[(step, test_acc)] from the rows of a run's CSV that carry an evaluation."""
     with open(path, newline="") as f:
         return [(int(r["step"]), float(r["test_acc"])) for r in csv.DictReader(f) if r["test_acc"]]
-
-
-def mean_std(values):
-    return statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
 def main():
@@ -59,13 +57,9 @@ def main():
     top = max(betas) or 1.0
     X = lambda b: x0 + w * b / top
     Y = lambda a: y0 + h * (1 - a / 100)
-    svg = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{W}' height='{H}' font-family='sans-serif'>",
-           "<rect width='100%' height='100%' fill='white'/>",
-           f"<text x='{W / 2}' y='20' font-size='14' text-anchor='middle'>test accuracy after RL against the KL weight β (mean ± std over seeds)</text>",
-           f"<rect x='{x0}' y='{y0}' width='{w}' height='{h}' fill='none' stroke='#999'/>"]
-    for a in range(0, 101, 20):
-        svg.append(f"<line x1='{x0}' y1='{Y(a)}' x2='{x0 + w}' y2='{Y(a)}' stroke='#eee'/>"
-                   f"<text x='{x0 - 6}' y='{Y(a) + 4}' font-size='11' text-anchor='end'>{a}</text>")
+    svg = page(W, H, "test accuracy after RL against the KL weight β (mean ± std over seeds)")
+    svg.append(f"<rect x='{x0}' y='{y0}' width='{w}' height='{h}' fill='none' stroke='#999'/>")
+    svg += percent_grid(x0, w, Y)
     for b in betas:
         svg.append(f"<text x='{X(b)}' y='{y0 + h + 16}' font-size='11' text-anchor='middle'>{b:g}</text>")
     svg.append(f"<text x='{x0 + w / 2}' y='{H - 8}' font-size='12' text-anchor='middle'>KL weight β (k3 to the base policy)</text>")
@@ -78,13 +72,9 @@ def main():
             svg.append(f"<line x1='{X(b):.1f}' y1='{Y(m - sd):.1f}' x2='{X(b):.1f}' y2='{Y(m + sd):.1f}' stroke='{color}' stroke-width='2'/>"
                        f"<circle cx='{X(b):.1f}' cy='{Y(m):.1f}' r='3.5' fill='{color}'/>")
         svg.append(f"<polyline points='{' '.join(f'{X(b):.1f},{Y(m):.1f}' for b, m, _ in pts)}' fill='none' stroke='{color}' stroke-width='2.5'/>")
-        lx, ly = x0 + w - 160, y0 + h - 44 + 18 * i  # the legend sits low on the right, below both curves
-        svg.append(f"<line x1='{lx}' y1='{ly}' x2='{lx + 24}' y2='{ly}' stroke='{color}' stroke-width='3'/>"
-                   f"<text x='{lx + 30}' y='{ly + 4}' font-size='12'>{name}</text>")
-    svg.append("</svg>")
-    with open(out + ".tmp", "w") as f:
-        f.write("\n".join(svg) + "\n")
-    os.replace(out + ".tmp", out)
+        # the legend sits low on the right, below both curves
+        svg.append(legend_line(x0 + w - 160, y0 + h - 44 + 18 * i, color, name))
+    save(out, svg)
     print(f"wrote {out}")
 
 
