@@ -2406,8 +2406,9 @@ static int cmd_eval(int argc, char **argv) {
         uint64_t rng = rng_seed((uint64_t)seed);
         for (int i = 0; i < n; i++) {
             long wrong = nearby_wrong_answer(lround(strtod(P.gold[i], NULL)), &rng);
-            char *with = malloc(strlen(P.question[i]) + INJECT_ROOM), num[32];
-            inject_answer(P.question[i], wrong, with, strlen(P.question[i]) + INJECT_ROOM);
+            size_t cap = strlen(P.question[i]) + INJECT_ROOM;
+            char *with = malloc(cap), num[32];
+            inject_answer(P.question[i], wrong, with, cap);
             free(P.question[i]);
             P.question[i] = with;
             snprintf(num, sizeof(num), "%ld", wrong);
