@@ -9,7 +9,7 @@
 #define CHECK(cond) do { if (!(cond)) { fprintf(stderr, "check failed: %s (line %d)\n", #cond, __LINE__); abort(); } } while (0)
 
 // "/dev/shm/rlme_fuzz_NAME.PID" (or under /tmp), into path
-static void fuzz_scratch_path(char *path, size_t cap, const char *name) {
+static inline void fuzz_scratch_path(char *path, size_t cap, const char *name) {
     const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
     snprintf(path, cap, "%s/rlme_fuzz_%s.%d", dir, name, (int)getpid());
 }
