@@ -10,7 +10,6 @@ the base's mean as a dashed line. Standard library only (a dev tool, like the re
 dev/; the project itself needs none of it).
 """
 import csv
-import statistics
 import sys
 
 from svgfig import legend_line, mean_std, page, percent_grid, save
@@ -38,8 +37,8 @@ def main():
     for k in ("rlme", "rlvr"):
         s, m, sd = bands[k][-1]
         print(f"  {k}  {m:5.1f} ± {sd:.1f}   (step {s})")
-    gaps = [100 * (b[max(b)] - a[max(a)]) for a, b in zip(runs["rlme"], runs["rlvr"])]
-    print(f"  RLVR - RLME at the last step: {statistics.mean(gaps):.1f} ± {mean_std(gaps)[1]:.1f} points")
+    gap, gap_sd = mean_std([100 * (b[max(b)] - a[max(a)]) for a, b in zip(runs["rlme"], runs["rlvr"])])
+    print(f"  RLVR - RLME at the last step: {gap:.1f} ± {gap_sd:.1f} points")
 
     W, H, x0, y0, w, h = 560, 360, 70, 40, 460, 270
     last = max(s for b in bands.values() for s, _, _ in b) or 1
