@@ -3,6 +3,9 @@
 #   SANITIZE=1   build with -fsanitize=address,undefined (use with `make test`)
 #   QUICK=0      `make test` without the end-to-end `train_rlme --quick` run
 #   CC=clang     any C11 compiler works; -march=native and OpenMP are used when accepted
+#   SIMD=avx512|avx2|neon|none   the GEMM micro-kernel by name (default: the best the
+#                CPU has); none is the plain-C kernel. One the CPU or the compiler cannot
+#                do is refused. Each kernel rounds differently: see README, "Determinism"
 #   `make fuzz`  libFuzzer targets (needs clang and libclang-rt-*-dev), FUZZ_SECONDS each
 
 CC ?= cc
@@ -12,10 +15,43 @@ CFLAGS ?= -O3
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -fno-trapping-math -fno-math-errno
 LDLIBS = -lm
 
-# -march=native where the compiler accepts it
-ifeq ($(shell $(CC) -march=native -x c -c -o /dev/null /dev/null 2>/dev/null && echo ok),ok)
-  CFLAGS += -march=native
+# -march=native where the compiler accepts it, then the micro-kernel (model.h picks it
+# from the target's predefined macros; SIMD=avx2 on an AVX-512 CPU turns AVX-512 off)
+ARCH := $(shell $(CC) -march=native -x c -c -o /dev/null /dev/null 2>/dev/null && echo -march=native)
+macros = $(shell $(CC) $(1) -dM -E -x c /dev/null 2>/dev/null)
+kernel_in = $(if $(filter __AVX512F__,$(1)),avx512,$(if $(and $(filter __AVX2__,$(1)),$(filter __FMA__,$(1))),avx2,$(if \
+            $(and $(filter __ARM_NEON,$(1)),$(filter __aarch64__,$(1))),neon,none)))
+kernel_of = $(call kernel_in,$(call macros,$(1)))
+NATIVE_KERNEL := $(call kernel_of,$(ARCH))
+ifeq ($(SIMD),)
+  KERNEL := $(NATIVE_KERNEL)
+else ifeq ($(SIMD),none)
+  ARCH += -DMM_SIMD_NONE
+  KERNEL := none
+else ifeq ($(SIMD),avx2)
+  ifeq ($(NATIVE_KERNEL),avx512)
+    ARCH += -mno-avx512f
+  endif
+  KERNEL := $(call kernel_of,$(ARCH))
+else ifneq ($(filter $(SIMD),avx512 neon),)
+  KERNEL := $(NATIVE_KERNEL)
+else
+  $(error SIMD=$(SIMD): not a kernel; choose avx512, avx2, neon or none)
 endif
+ifneq ($(SIMD),)
+  ifneq ($(SIMD),$(KERNEL))
+    ifeq ($(SIMD),neon)
+      $(error SIMD=neon: $(CC) does not target aarch64 (it gives the $(NATIVE_KERNEL) kernel); \
+        NEON needs an aarch64 compiler, e.g. make CC=aarch64-linux-gnu-gcc SIMD=neon)
+    else
+      $(error SIMD=$(SIMD): this CPU or $(CC) cannot do it ($(strip $(CC) $(ARCH)) gives the $(NATIVE_KERNEL) \
+        kernel); choose SIMD=$(NATIVE_KERNEL) or SIMD=none)
+    endif
+  endif
+endif
+# (ARCH_EXTRA: more target flags, e.g. -mno-avx512f for the binary valgrind runs)
+ARCH += $(ARCH_EXTRA)
+CFLAGS += $(ARCH)
 
 # OpenMP, auto-detected (clang needs libomp-dev); otherwise only the SIMD pragmas
 ifeq ($(NO_OMP),1)
@@ -37,30 +73,60 @@ else ifeq ($(NO_OMP),1)
 else
   BIN = test/bin/default
 endif
+ifneq ($(SIMD),)
+  BIN := $(BIN)-$(SIMD)
+endif
+
+# the flags each binary was built with: changing them (SIMD=, SANITIZE=, CC=) rebuilds
+FLAGS_LINE := $(CC) $(CFLAGS) $(LDLIBS)
+define flags_stamp
+$(shell mkdir -p $(dir $(1)) && (echo '$(FLAGS_LINE)' | cmp -s - $(1) || echo '$(FLAGS_LINE)' > $(1)))
+endef
+ifneq ($(filter all train_rlme tokenizer bench,$(or $(MAKECMDGOALS),all)),)
+  $(call flags_stamp,build/cflags)
+endif
+ifneq ($(filter test $(BIN)/%,$(MAKECMDGOALS)),)
+  $(call flags_stamp,$(BIN)/cflags)
+endif
+.DEFAULT_GOAL := all
+build/cflags $(BIN)/cflags: ;
+
+# valgrind 3.19 cannot decode AVX-512: under it, the tests run a binary built without it
+# (the AVX2 kernel in place of the AVX-512 one; any other kernel stays)
+VG_AVX512 := $(filter __AVX512F__,$(call macros,$(ARCH)))
+VG_SIMD = $(if $(filter avx512,$(KERNEL)),avx2,$(SIMD))
+VG_BIN = $(if $(VG_AVX512),$(BIN)-valgrind,$(BIN))
 
 TESTS = test_model test_tokenizer test_data test_rl
 SOURCES = train_rlme.c model.h tokenizer.c data/gsm8k.h data/synth.c
 
-# real GSM8K for the reader's tests (read in place, never copied into the project)
-GSM8K_DIR ?= ../shared/data/gsm8k
+# the tests read the GSM8K fixture in test/gsm8k/; GSM8K_DIR=DIR (or data/gsm8k/, filled
+# by data/gsm8k.sh) adds the checks on all of the real files, read in place
+GSM8K_DIR ?=
 
-.PHONY: all test bench fuzz clean
+.PHONY: all test bench fuzz clean kernel FORCE
 all: train_rlme tokenizer data/synth_gen data/synth/test.jsonl
 
-train_rlme: $(SOURCES)
+train_rlme: $(SOURCES) build/cflags
 	$(CC) $(CFLAGS) -o $@ train_rlme.c $(LDLIBS)
 
-tokenizer: tokenizer.c
+tokenizer: tokenizer.c build/cflags
 	$(CC) $(CFLAGS) -o $@ tokenizer.c $(LDLIBS)
 
-$(BIN)/train_rlme: $(SOURCES)
-	@mkdir -p $(BIN)
+$(BIN)/train_rlme: $(SOURCES) $(BIN)/cflags
 	$(CC) $(CFLAGS) -o $@ train_rlme.c $(LDLIBS)
 
-$(BIN)/tokenizer: tokenizer.c
-	@mkdir -p $(BIN)
+$(BIN)/tokenizer: tokenizer.c $(BIN)/cflags
 	$(CC) $(CFLAGS) -o $@ tokenizer.c $(LDLIBS)
 
+$(BIN)-valgrind/train_rlme: FORCE
+	@$(MAKE) --no-print-directory SIMD=$(VG_SIMD) ARCH_EXTRA=-mno-avx512f BIN=$(BIN)-valgrind $@
+
+# `make kernel` prints the micro-kernel a build with these flags uses
+kernel:
+	@echo $(KERNEL)
+
+# (the generator's output does not depend on the flags: one build serves every kernel)
 data/synth_gen: data/synth.c
 	$(CC) $(CFLAGS) -o $@ data/synth.c $(LDLIBS)
 
@@ -68,28 +134,27 @@ data/synth_gen: data/synth.c
 data/synth/test.jsonl: data/synth_gen
 	./data/synth_gen --out data/synth
 
-$(BIN)/test_data: test/test_data.c data/gsm8k.h data/synth.c
-	@mkdir -p $(BIN)
+$(BIN)/test_data: test/test_data.c data/gsm8k.h data/synth.c $(BIN)/cflags
 	$(CC) $(CFLAGS) -o $@ test/test_data.c $(LDLIBS)
 
-$(BIN)/test_rl: test/test_rl.c $(SOURCES)
-	@mkdir -p $(BIN)
+$(BIN)/test_rl: test/test_rl.c $(SOURCES) $(BIN)/cflags
 	$(CC) $(CFLAGS) -o $@ test/test_rl.c $(LDLIBS)
 
-$(BIN)/test_tokenizer: test/test_tokenizer.c tokenizer.c
-	@mkdir -p $(BIN)
+$(BIN)/test_tokenizer: test/test_tokenizer.c tokenizer.c $(BIN)/cflags
 	$(CC) $(CFLAGS) -o $@ test/test_tokenizer.c $(LDLIBS)
 
-$(BIN)/test_model: test/test_model.c model.h train_rlme.c
-	@mkdir -p $(BIN)
+$(BIN)/test_model: test/test_model.c model.h train_rlme.c $(BIN)/cflags
 	$(CC) $(CFLAGS) -o $@ test/test_model.c $(LDLIBS)
 
 test: $(addprefix $(BIN)/,$(TESTS)) $(BIN)/train_rlme $(BIN)/tokenizer data/synth/test.jsonl
+	@echo "== kernel=$(KERNEL) ($(CC) $(ARCH))"
 	@set -e; for t in $(TESTS); do echo "== $$t"; TRAIN_RLME=$(BIN)/train_rlme GSM8K_DIR=$(GSM8K_DIR) ./$(BIN)/$$t; done
 	@TRAIN_RLME=$(BIN)/train_rlme bash test/test_cli.sh
 	@echo "== test_bad_inputs"; TRAIN_RLME=$(BIN)/train_rlme TOKENIZER_BIN=$(BIN)/tokenizer bash test/test_bad_inputs.sh
 	@echo "== test_resume"; TRAIN_RLME=$(BIN)/train_rlme bash test/test_resume.sh
-	@if [ "$(SANITIZE)" != 1 ]; then echo "== test_valgrind"; TRAIN_RLME=$(BIN)/train_rlme bash test/test_valgrind.sh; fi
+	@if [ "$(SANITIZE)" != 1 ]; then echo "== test_valgrind"; \
+	    if ! command -v valgrind > /dev/null; then echo "skipped: valgrind is not installed"; \
+	    else $(MAKE) --no-print-directory $(VG_BIN)/train_rlme && TRAIN_RLME=$(VG_BIN)/train_rlme bash test/test_valgrind.sh; fi; fi
 	@if [ "$(QUICK)" != 0 ]; then echo "== test_quick"; TRAIN_RLME=$(BIN)/train_rlme bash test/test_quick.sh; fi
 
 # the C trainer on the bench config and on the default model's size, side by side with
@@ -105,7 +170,7 @@ bench: train_rlme
 	    /usr/bin/python3 dev/bench_torch.py --threads $(THREADS) $(SMALL) --compare ./train_rlme; \
 	else echo "(python3-torch not installed: no PyTorch comparison)"; fi
 	@if [ -f /usr/include/x86_64-linux-gnu/cblas.h ] || [ -f /usr/include/cblas.h ]; then \
-	    mkdir -p build && $(CC) -O3 -march=native -fopenmp -o build/bench_matmul dev/bench_matmul.c -lopenblas -lm && \
+	    mkdir -p build && $(CC) -O3 $(ARCH) -fopenmp -o build/bench_matmul dev/bench_matmul.c -lopenblas -lm && \
 	    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./build/bench_matmul 1 $(THREADS); \
 	else echo "(libopenblas-dev not installed: no OpenBLAS comparison)"; fi
 
@@ -123,8 +188,11 @@ build/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz.h tokenizer.c model.h data/
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< -lm
 
-fuzz: $(FUZZ_BINS)
-	@bash test/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+fuzz:
+	@if ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (void)n; return 0; }' | \
+	    $(FUZZ_CC) -fsanitize=fuzzer -x c -o /dev/null - > /dev/null 2>&1; then \
+	    echo "skipped: $(FUZZ_CC) cannot link libFuzzer (install clang and Debian's libclang-rt-N-dev)"; \
+	else $(MAKE) --no-print-directory $(FUZZ_BINS) && bash test/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS); fi
 
 clean:
 	rm -rf train_rlme tokenizer data/synth_gen test/bin build/fuzz

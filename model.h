@@ -30,6 +30,7 @@ weights are (OC, IC) as in PyTorch's nn.Linear.
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -115,6 +116,12 @@ static inline float fast_expf(float x) {
 // tanh(u) = 1 - 2 / (e^(2u) + 1), vectorizable through fast_expf
 static inline float fast_tanhf(float u) { return 1.0f - 2.0f / (fast_expf(2.0f * u) + 1.0f); }
 
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
 static inline int num_threads(void) {
 #ifdef _OPENMP
     return omp_get_max_threads();
@@ -158,11 +165,13 @@ static inline int num_threads(void) {
 // the micro-kernel always computes a full MR x NR tile, and edge tiles are
 // written through a small stack buffer. K needs no padding (the kernel loops kc times).
 //
-// Micro-kernels, chosen at compile time:
-//   AVX-512F        6 x 32  (12 zmm accumulators; same body as AVX2, wider vectors)
-//   AVX2 + FMA      6 x 16  (12 ymm accumulators, 2 B loads + 6 broadcasts per k)
-//   NEON (aarch64)  8 x 8   (16 q accumulators, vfmaq_laneq_f32)
-//   plain C         4 x 16  (auto-vectorisable loops)
+// Micro-kernels, chosen at compile time from what the target has (`make SIMD=...` picks
+// one by name; -DMM_SIMD_NONE forces the plain one). Each orders its FMAs differently,
+// so each gives its own rounding of the same products:
+//   avx512  AVX-512F        6 x 32  (12 zmm accumulators; same body as AVX2, wider vectors)
+//   avx2    AVX2 + FMA      6 x 16  (12 ymm accumulators, 2 B loads + 6 broadcasts per k)
+//   neon    NEON (aarch64)  8 x 8   (16 q accumulators, vfmaq_laneq_f32)
+//   none    plain C         4 x 16  (multiply, then add: the same bits on every machine)
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -172,19 +181,35 @@ static inline int num_threads(void) {
 #define MM_PRAGMA(x)
 #endif
 
-#if defined(__AVX512F__)
+#if defined(MM_SIMD_NONE)
+#define MM_PLAIN 1
+#elif defined(__AVX512F__)
+#define MM_AVX512 1
+#elif defined(__AVX2__) && defined(__FMA__)
+#define MM_AVX2 1
+#elif defined(__ARM_NEON) && defined(__aarch64__)
+#define MM_NEON 1
+#else
+#define MM_PLAIN 1
+#endif
+
+#if defined(MM_AVX512)
 #include <immintrin.h>
+#define MM_KERNEL_NAME "avx512"
 #define MM_MR 6
 #define MM_NR 32
-#elif defined(__AVX2__) && defined(__FMA__)
+#elif defined(MM_AVX2)
 #include <immintrin.h>
+#define MM_KERNEL_NAME "avx2"
 #define MM_MR 6
 #define MM_NR 16
-#elif defined(__ARM_NEON) && defined(__aarch64__)
+#elif defined(MM_NEON)
 #include <arm_neon.h>
+#define MM_KERNEL_NAME "neon"
 #define MM_MR 8
 #define MM_NR 8
 #else
+#define MM_KERNEL_NAME "none"
 #define MM_MR 4
 #define MM_NR 16
 #endif
@@ -215,9 +240,9 @@ static inline int num_threads(void) {
 // micro-kernels: c[MR][NR] = (load_c ? c : 0) + (bias ? bias[NR] : 0) + a.b
 // a: packed MR x kc (a[k*MR + i]), b: packed kc x NR (b[k*NR + j]), c row stride ldc.
 
-#if (defined(__AVX512F__)) || (defined(__AVX2__) && defined(__FMA__))
+#if defined(MM_AVX512) || defined(MM_AVX2)
 // AVX2 and AVX-512 share one body: 6 rows x 2 vectors, only the vector width differs.
-#if defined(__AVX512F__)
+#if defined(MM_AVX512)
 typedef __m512 mm_vec;
 #define MM_VW 16
 #define MM_VZERO() _mm512_setzero_ps()
@@ -300,7 +325,7 @@ static inline void mm_kernel(int kc, const float *restrict a, const float *restr
 #undef MM_OUT
 }
 
-#elif defined(__ARM_NEON) && defined(__aarch64__)
+#elif defined(MM_NEON)
 // 8 x 8: per k, two 4-wide loads of A and two of B, 16 lane-FMAs.
 static inline void mm_kernel(int kc, const float *restrict a, const float *restrict b,
                              float *restrict c, long ldc, int load_c, const float *restrict bias) {
@@ -346,9 +371,81 @@ static inline void mm_kernel(int kc, const float *restrict a, const float *restr
 #endif
 
 // ----------------------------------------------------------------------------
+// the kernel's arithmetic peak, measured: what "% of peak" is a percentage of.
+// Each thread runs MM_MR x 2 independent multiply-add chains on the kernel's own vector
+// type (its accumulators, without the loads), so the number is this CPU's FMA
+// throughput for this kernel at the clock it runs now -- never a constant of one CPU.
+
+#if defined(MM_AVX512) || defined(MM_AVX2) || defined(MM_NEON)
+#if defined(MM_NEON)
+typedef float32x4_t mm_peak_vec;
+#define MM_PEAK_VW 4
+#define MM_PEAK_FMA(a, b, c) vfmaq_f32(c, a, b)
+#define MM_PEAK_SET(x) vdupq_n_f32(x)
+#else
+typedef mm_vec mm_peak_vec;
+#define MM_PEAK_VW MM_VW
+#define MM_PEAK_FMA(a, b, c) MM_VFMA(a, b, c)
+#define MM_PEAK_SET(x) MM_VBCAST(&(float){x})
+#endif
+#define MM_PEAK_CHAINS (2 * MM_MR)
+// n rounds of MM_PEAK_CHAINS vector FMAs; returns a sum so that nothing is optimised away
+static float mm_peak_loop(long n) {
+    mm_peak_vec c[MM_PEAK_CHAINS], a = MM_PEAK_SET(0.999999f), b = MM_PEAK_SET(1e-7f);
+    for (int j = 0; j < MM_PEAK_CHAINS; j++) c[j] = MM_PEAK_SET((float)j);
+    for (long i = 0; i < n; i++)
+        for (int j = 0; j < MM_PEAK_CHAINS; j++) c[j] = MM_PEAK_FMA(a, c[j], b);
+    float out[MM_PEAK_VW], sum = 0.0f;
+    for (int j = 0; j < MM_PEAK_CHAINS; j++) {
+        memcpy(out, &c[j], sizeof out);
+        sum += out[0];
+    }
+    return sum;
+}
+static const double mm_peak_flops_per_round = 2.0 * MM_PEAK_CHAINS * MM_PEAK_VW;
+#else
+// the plain kernel has no FMA of its own (it multiplies, then adds): its ceiling is the
+// kernel itself on panels of MM_KC k-steps, as the GEMM calls it, that sit in L1
+static float mm_peak_loop(long n) {
+    static _Thread_local float a[MM_MR * MM_KC], b[MM_KC * MM_NR];
+    float c[MM_MR * MM_NR] = {0};
+    for (int j = 0; j < MM_MR * MM_KC; j++) a[j] = 1e-4f;
+    for (int j = 0; j < MM_KC * MM_NR; j++) b[j] = 1e-4f;
+    for (long i = 0; i < n; i++) mm_kernel(MM_KC, a, b, c, MM_NR, 1, NULL);
+    return c[0];
+}
+static const double mm_peak_flops_per_round = 2.0 * MM_MR * MM_NR * MM_KC;
+#endif
+
+// GFLOP/s of the kernel's multiply-adds on all `threads` OpenMP threads together:
+// rounds calibrated to ~50 ms on one thread, then the best of 5 parallel runs
+static double mm_peak_gflops(int threads) {
+    volatile float sink = 0.0f;
+    long n = 1 << 14;
+    for (;;) {
+        double t0 = now_seconds();
+        sink += mm_peak_loop(n);
+        if (now_seconds() - t0 > 0.05 || n > (1L << 40)) break;
+        n *= 2;
+    }
+    double best = 0.0;
+    for (int rep = 0; rep < 5; rep++) {
+        float sum = 0.0f;
+        double t0 = now_seconds();
+        MM_PRAGMA(omp parallel for num_threads(threads) schedule(static, 1) reduction(+ : sum))
+        for (int t = 0; t < threads; t++) sum += mm_peak_loop(n);
+        sink += sum;
+        double g = mm_peak_flops_per_round * n * threads / (now_seconds() - t0) * 1e-9;
+        if (g > best) best = g;
+    }
+    (void)sink;
+    return best;
+}
+
+// ----------------------------------------------------------------------------
 // packing. Element (i, k) of A is A[i*rsA + k*csA]; element (k, j) of B is B[k*rsB + j*csB].
 
-#if defined(__AVX2__) && MM_MR == 6 && MM_NR % 8 == 0
+#if (defined(MM_AVX512) || defined(MM_AVX2)) && MM_MR == 6 && MM_NR % 8 == 0
 #define MM_PACK_AVX2 1
 // in-register 8x8 transpose: r[i][j] -> r[j][i]
 static inline void mm_transpose8(__m256 r[8]) {

@@ -15,8 +15,8 @@ is GSM8K's format plus one field that GSM8K readers ignore:
 
 A problem is "NAME has X ITEMS." + 1..K events + "How many ITEMS does NAME have now?",
 X in [3,20]. Events, the lines of their correct solution, and their "habit" (the
-systematic wrong method that pretraining solution documents use with probability P;
-see DESIGN.md, "What is already known about the small-scale regime"):
+systematic wrong method that pretraining solution documents use with probability P,
+so that the base model writes worse than it judges, as large pretrained models do):
 
     event                                 params          correct          habit      P
     find:  finds a more                   a in [2,9]      c+a=r            -          0
@@ -56,6 +56,7 @@ i set when event i uses its habit (bits of events without a habit are ignored).
     int      synth_decode_program(const char *s, SynthProblem *p);
     int      synth_write_splits(const char *dir, uint64_t seed, int ntrain, int nrl, int ntest,
                                 const SynthConfig *cfg, char *err, size_t errlen);
+    void     synth_json_string(FILE *f, const char *s);  s as a JSON string
 
 Text functions return the length written (without the NUL), or -1 when cap is too
 small (or, for a slip, when the slipped solution leaves [0,99] or a division becomes
@@ -100,6 +101,7 @@ typedef struct {
     int start;      // X, in [3,20]
     int n_events;   // in [1, SYNTH_MAX_EVENTS]
     SynthEvent ev[SYNTH_MAX_EVENTS];
+    int hinted, hint; // the question carries an injected answer "A friend says the answer is HINT."
 } SynthProblem;
 
 typedef struct {
@@ -498,8 +500,10 @@ int synth_perturb(uint64_t *rng, const SynthProblem *p, SynthProblem *out) {
 
 // ----------------------------------------------------------------------------
 // Program strings: the structure of a problem, stored in the jsonl "program" field.
-//     nm=NAME it=ITEM x=START e=TYPE:A[:B],... ph=P,...
-// Decoding is strict: exact layout, plain decimals, every range checked.
+//     nm=NAME it=ITEM x=START e=TYPE:A[:B],... ph=P,...[ hint=N]
+// hint=N says that the question text carries an injected answer N (the generator never
+// writes one; dev/fig7.sh adds them for the paper's Fig. 7). Decoding is strict: exact
+// layout, plain decimals, every range checked.
 
 int synth_encode_program(const SynthProblem *p, char *buf, size_t cap) {
     SynthBuf b = {buf, cap, 0, 0};
@@ -511,6 +515,7 @@ int synth_encode_program(const SynthProblem *p, char *buf, size_t cap) {
     }
     synth__printf(&b, " ph=");
     for (int i = 0; i < p->n_events; i++) synth__printf(&b, "%s%d", i ? "," : "", p->ev[i].phrasing);
+    if (p->hinted) synth__printf(&b, " hint=%d", p->hint);
     return synth__done(&b);
 }
 
@@ -554,6 +559,10 @@ int synth_decode_program(const char *s, SynthProblem *out) {
     if (synth__lit(&s, " ph=")) return -1;
     for (int i = 0; i < p.n_events; i++)
         if ((i && synth__lit(&s, ",")) || synth__int(&s, &p.ev[i].phrasing)) return -1;
+    if (*s == ' ') {
+        if (synth__lit(&s, " hint=") || synth__int(&s, &p.hint)) return -1;
+        p.hinted = 1;
+    }
     if (*s != '\0' || !synth_valid(&p)) return -1;
     *out = p;
     return 0;
@@ -585,7 +594,7 @@ static int synth__set_add(SynthSet *set, uint64_t h) {
 }
 
 // JSON string body: escapes '"', '\\' and control characters
-static void synth__json_string(FILE *f, const char *s) {
+void synth_json_string(FILE *f, const char *s) {
     fputc('"', f);
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
@@ -621,9 +630,9 @@ static int synth__write_split(const char *dir, const char *name, uint64_t seed, 
         misses = 0;
         synth_solution(&p, 0, a, sizeof(a));
         synth_encode_program(&p, prog, sizeof(prog));
-        fputs("{\"question\": ", f); synth__json_string(f, q);
-        fputs(", \"answer\": ", f);  synth__json_string(f, a);
-        fputs(", \"program\": ", f); synth__json_string(f, prog);
+        fputs("{\"question\": ", f); synth_json_string(f, q);
+        fputs(", \"answer\": ", f);  synth_json_string(f, a);
+        fputs(", \"program\": ", f); synth_json_string(f, prog);
         fputs("}\n", f);
         made++;
     }

@@ -2,8 +2,9 @@
 //   cc -O3 -march=native -fopenmp dev/bench_matmul.c -lopenblas -lm -o bench_matmul
 //   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./bench_matmul [threads...]   (default: 1 2)
 // For each shape and product: median GFLOP/s over several timed reps after a warmup,
-// ours vs OpenBLAS, their ratio, and ours as % of the FMA peak of the threads used.
-#define _POSIX_C_SOURCE 199309L
+// ours vs OpenBLAS, their ratio, and ours as % of the FMA peak of the threads used, measured
+// by model.h's mm_peak_gflops (the kernel's own FMAs on this CPU, as `train_rlme bench` does).
+#define _POSIX_C_SOURCE 200112L
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,9 +13,6 @@
 #include <time.h>
 #include "../model.h" // the GEMM core lives in model.h
 
-#ifndef PEAK_GFLOPS_PER_CORE
-#define PEAK_GFLOPS_PER_CORE 78.4  // Zen 3 @ 2.45 GHz: 2 FMA pipes x 8 floats x 2 flops
-#endif
 
 extern char *openblas_get_corename(void);
 extern void openblas_set_num_threads(int);
@@ -117,7 +115,7 @@ int main(int argc, char **argv) {
     const char *ct = getenv("OPENBLAS_CORETYPE"), *l2 = getenv("OPENBLAS_L2_SIZE");
     printf("OpenBLAS core: %s  (%s)  OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s\n", openblas_get_corename(),
            openblas_get_config(), ct ? ct : "(unset)", l2 ? l2 : "(unset)");
-    printf("ours: MR=%d NR=%d MC=%d KC=%d NC=%d\n", MM_MR, MM_NR, MM_MC, MM_KC, MM_NC);
+    printf("ours: kernel=%s MR=%d NR=%d MC=%d KC=%d NC=%d\n", MM_KERNEL_NAME, MM_MR, MM_NR, MM_MC, MM_KC, MM_NC);
 
     long maxMK = 0, maxMN = 0, maxNK = 0;
     for (int s = 0; s < nshapes; s++) {
@@ -142,7 +140,8 @@ int main(int argc, char **argv) {
 #endif
         bench_threads = nt;
         bench_clock = nt == 1 ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC;
-        printf("\nthreads: %d (FMA peak %.1f GFLOP/s), timed by %s\n", nt, nt * PEAK_GFLOPS_PER_CORE,
+        double peak = mm_peak_gflops(nt);
+        printf("\nthreads: %d (FMA peak %.1f GFLOP/s, measured), timed by %s\n", nt, peak,
                nt == 1 ? "thread CPU time" : "wall clock");
         printf("%-16s %5s %5s %5s %-5s %9s %9s %7s %7s\n", "shape", "M", "K", "N", "prod", "ours", "openblas",
                "ratio", "%peak");
@@ -154,7 +153,7 @@ int main(int argc, char **argv) {
                 bench(p, &shapes[s], &go, &gb);
                 printf("%-16s %5d %5d %5d %-5s %9.1f %9.1f %7.3f %6.1f%%\n", shapes[s].name, shapes[s].M,
                        shapes[s].K, shapes[s].N, prod_name[p], go, gb, go / gb,
-                       100.0 * go / (nt * PEAK_GFLOPS_PER_CORE));
+                       100.0 * go / peak);
                 fflush(stdout);
                 if (s < 4) { logsum += log(go / gb); count++; if (go / gb < minratio) minratio = go / gb; }
             }

@@ -3,7 +3,7 @@
 Times one PyTorch training step of the rlme.c GPT on random data, the baseline the C
 trainer is measured against.
 
-Same architecture as dev/gpt_ref.py / DESIGN.md: learned wte+wpe, pre-LN blocks (causal
+Same architecture as dev/gpt_ref.py and model.h: learned wte+wpe, pre-LN blocks (causal
 MHA, GELU-tanh MLP 4C), final LN, tied head over the vocab padded to a multiple of 128,
 softmax/loss over the real vocab only. A step = forward + weighted loss (c = 1/N) +
 backward + clip_grad_norm_(1.0) + AdamW (weight decay on the 2-D matrices only,

@@ -3,12 +3,16 @@
 accuracy without and with a wrong injected answer, how often its solution appeals to
 the injected answer ("The friend says ...") and how often its final is that number.
 
-usage: dev/fig7.py FIG7.csv OUT.svg
+usage: dev/fig7.py RUN_DIR OUT.csv OUT.svg
 
-FIG7.csv is what dev/fig7.sh writes (policy, acc, acc_injected, follows_injected,
-appeals_injected, in percent). Standard library only, like the rest of dev/.
+RUN_DIR holds what dev/fig7.sh made: for each policy P, P-plain.jsonl and
+P-injected.jsonl (`train_rlme eval --out` of the plain and the injected test split), and
+data/test_injected.jsonl (the injected answer of each question). OUT.csv gets the four
+percentages per policy. Standard library only, like the rest of dev/.
 """
 import csv
+import json
+import os
 import sys
 
 from svgfig import page, percent_grid, save
@@ -20,12 +24,32 @@ BARS = [("acc", "accuracy", "#1f77b4"), ("acc_injected", "accuracy, wrong answer
         ("follows_injected", "final = the injected answer", "#d62728")]
 
 
+def lines(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+def measure(run_dir, policy):
+    """the four percentages of one policy, from its evaluations' completions"""
+    plain, inj = lines(f"{run_dir}/{policy}-plain.jsonl"), lines(f"{run_dir}/{policy}-injected.jsonl")
+    injected = [q["injected"] for q in lines(f"{run_dir}/data/test_injected.jsonl")[:len(inj)]]
+    pct = lambda k, n: f"{100.0 * k / n:.1f}"
+    return {"policy": policy, "acc": pct(sum(c["right"] for c in plain), len(plain)),
+            "acc_injected": pct(sum(c["right"] for c in inj), len(inj)),
+            "follows_injected": pct(sum(c["final"] == n for c, n in zip(inj, injected)), len(inj)),
+            "appeals_injected": pct(sum("The friend says" in c["completion"] for c in inj), len(inj))}
+
+
 def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: dev/fig7.py FIG7.csv OUT.svg")
-    with open(sys.argv[1], newline="") as f:
-        rows = list(csv.DictReader(f))
-    out = sys.argv[2]
+    if len(sys.argv) != 4:
+        sys.exit("usage: dev/fig7.py RUN_DIR OUT.csv OUT.svg")
+    run_dir, table, out = sys.argv[1:]
+    rows = [measure(run_dir, p) for p in NAMES if os.path.exists(f"{run_dir}/{p}-plain.jsonl")]
+    with open(table + ".tmp", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    os.replace(table + ".tmp", table)
     W, H, x0, y0, w, h = 640, 400, 60, 80, 560, 260
     group = w / len(rows)
     bar = group * 0.8 / len(BARS)
@@ -46,7 +70,7 @@ def main():
                    f"{NAMES.get(row['policy'], row['policy'])}</text>")
     svg.append(f"<line x1='{x0}' y1='{Y(0)}' x2='{x0 + w}' y2='{Y(0)}' stroke='#999'/>")
     svg.append(f"<text x='{W / 2}' y='{H - 12}' font-size='11' text-anchor='middle' fill='#555'>"
-               "RL prompts carry a random injected answer half the time; the evaluators read it too</text>")
+               "half of the RL prompts carry a random injected answer; the evaluators read it too</text>")
     save(out, svg)
     for row in rows:
         print(f"  {NAMES.get(row['policy'], row['policy']):28s} accuracy {row['acc']:>5}%   with a wrong injected "

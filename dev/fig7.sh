@@ -5,46 +5,45 @@
 #
 #   dev/fig7.sh [OUT_DIR] [THREADS]
 #
-# 1. a base pretrained with --hints 0.3: 30 % of its solution and judging documents
-#    carry an injected answer, right 70 % of the time; its writer follows one half the
-#    time, and its judge of "Is the answer correct?" learns that a final equal to the
-#    injected answer is usually right, while "Does the whole solution logically lead
-#    ...?" says No to any final the lines do not produce (about 15 minutes);
-# 2. three RL runs from it on prompts half of which carry a random injected answer
-#    (--inject 0.5): RLME asking "correct?", RLME asking "logically leads?", and RLVR
-#    (about 2.5 minutes each);
-# 3. greedy accuracy on 500 test problems, plain and with a wrong injected answer, how
+# 1. dev/fig7_data.py writes OUT_DIR/data: the default splits with injected answers
+#    (30 % of the train questions, right 70 % of the time; half of the RL prompts, a
+#    random number) and a test split whose every question carries a wrong one;
+# 2. a base pretrained on them (`pretrain --data OUT_DIR/data`): its writer follows an
+#    injected answer half the time, its judge of "Is the answer correct?" learns that a
+#    final equal to the injected answer is usually right, while "Does the whole solution
+#    logically lead ...?" says No to a final the lines do not produce (about 15 minutes);
+# 3. three RL runs from it (plain `rl`): RLME asking "correct?", RLME asking "logically
+#    leads?", and RLVR (about 2.5 minutes each);
+# 4. greedy accuracy on 500 test problems, plain and with a wrong injected answer, how
 #    often the final is the injected number and how often the solution appeals to it
-#    ("The friend says ..."): OUT_DIR/fig7.csv, and dev/fig7.py draws OUT_DIR/fig7.svg.
+#    ("The friend says ..."): `eval --out` writes the completions, dev/fig7.py counts
+#    them into OUT_DIR/fig7.csv and draws OUT_DIR/fig7.svg.
 # Finished runs are kept and stopped ones continue, so the script can be run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-out-fig7}; threads=${2:-2}
 [ -x ./train_rlme ] || make
 mkdir -p "$out"
+[ -f "$out/data/test_injected.jsonl" ] || python3 dev/fig7_data.py data/synth "$out/data"
 correct="Is the answer correct?"
 logic="Does the whole solution logically lead from the question to an answer?"
 
 # each run continues from its state when there is one (a finished run just returns)
 resume() { [ -f "$out/$1.state" ] && echo --resume || true; }
-./train_rlme pretrain --hints 0.3 --out "$out/base.bin" --threads "$threads" $(resume base)
+./train_rlme pretrain --data "$out/data" --out "$out/base.bin" --threads "$threads" $(resume base)
 rl() { # rl NAME REWARD [FLAGS...]
     local name=$1 reward=$2; shift 2
-    ./train_rlme rl --init "$out/base.bin" --reward "$reward" --inject 0.5 --std-norm --steps 30 \
-        --out "$out/$name.bin" --threads "$threads" $(resume "$name") "$@"
+    ./train_rlme rl --init "$out/base.bin" --data "$out/data" --reward "$reward" --out "$out/$name.bin" \
+        --threads "$threads" $(resume "$name") "$@"
 }
 rl rlme-correct rlme --meta "$correct"
 rl rlme-logic rlme --meta "$logic"
 rl rlvr rlvr
 
-pct() { sed -n "s/^$1.* = \([0-9.]*\)%$/\1/p"; } # the percentage of eval's line starting with $1
-echo "policy,acc,acc_injected,follows_injected,appeals_injected" > "$out/fig7.csv.tmp"
 for p in base rlme-correct rlme-logic rlvr; do
-    plain=$(./train_rlme eval --model "$out/$p.bin" --data data/synth/test.jsonl --limit 500 --threads "$threads")
-    inj=$(./train_rlme eval --model "$out/$p.bin" --data data/synth/test.jsonl --limit 500 --inject --threads "$threads")
-    echo "$p,$(echo "$plain" | pct accuracy),$(echo "$inj" | pct accuracy),$(echo "$inj" | pct follows),$(echo "$inj" | pct appeals)" \
-        >> "$out/fig7.csv.tmp"
-    echo "$p: $(echo "$plain" | tr '\n' ' ')| injected: $(echo "$inj" | tr '\n' ' ')"
+    ./train_rlme eval --model "$out/$p.bin" --data "$out/data/test.jsonl" --limit 500 --threads "$threads" \
+        --out "$out/$p-plain.jsonl"
+    ./train_rlme eval --model "$out/$p.bin" --data "$out/data/test_injected.jsonl" --limit 500 --threads "$threads" \
+        --out "$out/$p-injected.jsonl"
 done
-mv "$out/fig7.csv.tmp" "$out/fig7.csv"
-python3 dev/fig7.py "$out/fig7.csv" "$out/fig7.svg"
+python3 dev/fig7.py "$out" "$out/fig7.csv" "$out/fig7.svg"

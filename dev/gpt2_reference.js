@@ -9,7 +9,8 @@ const { encode } = require('gpt-3-encoder');
 
 const cases = [];
 // real GSM8K: the question and the answer of the first 100 test problems
-const gsm = fs.readFileSync('../shared/data/gsm8k/test.jsonl', 'utf8').split('\n').filter(Boolean);
+const dir = process.env.GSM8K_DIR || 'data/gsm8k';  // the full GSM8K (data/gsm8k.sh)
+const gsm = fs.readFileSync(dir + '/test.jsonl', 'utf8').split('\n').filter(Boolean);
 for (const line of gsm.slice(0, 100)) {
   const o = JSON.parse(line);
   cases.push(o.question, o.answer);

