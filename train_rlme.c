@@ -193,10 +193,10 @@ static void load_problems_or_die(Problems *P, const char *path, int need_program
     gsm8k_free(ex, n);
 }
 
-// DIR/NAME.jsonl into P; its path goes to path (for the run state's data hash)
-static void load_split_or_die(Problems *P, const char *dir, const char *name, int need_program, char *path,
-                              size_t cap) {
-    snprintf(path, cap, "%s/%s.jsonl", dir, name);
+// DIR/NAME.jsonl into P
+static void load_split_or_die(Problems *P, const char *dir, const char *name, int need_program) {
+    char path[1100];
+    snprintf(path, sizeof(path), "%s/%s.jsonl", dir, name);
     load_problems_or_die(P, path, need_program);
 }
 
@@ -424,8 +424,8 @@ typedef struct {
 
 // P prompts from the rl split (questions only), G completions each at the rollout
 // temperature; the completions leave room for the evaluator's meta-question.
-static void sample_rollouts(const RLArgs *a, Learner *L, Batch *bt) {
-    Rollout *r = &bt->r;
+static void sample_rollouts(const RLArgs *a, Learner *L, Batch *batch) {
+    Rollout *r = &batch->r;
     int P = a->prompts, G = a->group, longest = 0, maxT = L->policy->config.max_seq_len;
     r->prompts.n = 0;
     for (int p = 0; p < P; p++) {
@@ -433,14 +433,15 @@ static void sample_rollouts(const RLArgs *a, Learner *L, Batch *bt) {
         int q = L->order[L->next++];
         int len = rollout_set_prompt(r, p * G, G, L->tc, L->rl->question[q]);
         if (len > longest) longest = len;
-        for (int i = p * G; i < p * G + G; i++) { bt->prompt_of[i] = q; bt->question[i] = L->rl->question[q]; }
+        for (int i = p * G; i < p * G + G; i++) { batch->prompt_of[i] = q; batch->question[i] = L->rl->question[q]; }
     }
     r->max_new = a->max_new;
     if (r->max_new > maxT - longest - L->n_suffix) r->max_new = maxT - longest - L->n_suffix;
-    if (r->max_new < 1) die("a prompt of %d tokens leaves no room for a completion in the context of %d", longest, maxT);
+    if (r->max_new < 1)
+        die("a prompt of %d tokens leaves no room for a completion in the context of %d", longest, maxT);
     SampleConfig sc = {.temperature = a->temperature, .top_p = 1.0f, .max_new = r->max_new, .stop_token = L->tc->eot};
     generate_all(L->policy, L->kv, r, sc, &L->rng);
-    sort_by_length(r, bt->order);
+    sort_by_length(r, batch->order);
 }
 
 // ---- 2. reward --------------------------------------------------------------
@@ -472,20 +473,20 @@ static void rollout_reencode(const Rollout *r, const char *const *question, cons
 
 // p[i] = evaluator ev's verdict p(Yes) on every sequence of r, read after "Verdict:" of
 // template(question, completion, mq); micro-batches in `order`
-static void ask_evaluator(GPT *ev, TextCodec *etc, const Rollout *r, const int *order, const char *mq, int MB,
+static void ask_evaluator(GPT *ev, TextCodec *ecodec, const Rollout *r, const int *order, const char *mq, int MB,
                           int raw, const char *name, float *p) {
     int n = r->n, maxT = ev->config.max_seq_len;
     int *tokens = malloc((size_t)MB * maxT * sizeof(int)), *end = malloc(MB * sizeof(int));
     TokIds suffix = {0};
-    encode_meta_suffix(etc, mq, &suffix);
+    encode_meta_suffix(ecodec, mq, &suffix);
     for (int i0 = 0; i0 < n; i0 += MB) {
         int B = i0 + MB < n ? MB : n - i0;
-        int T = pack_rows(r, order + i0, B, &suffix, etc->eot, maxT, tokens, end);
+        int T = pack_rows(r, order + i0, B, &suffix, ecodec->eot, maxT, tokens, end);
         if (T < 0) die("%s: an evaluator input exceeds its context of %d tokens: lower --max-new", name, maxT);
         gpt_forward(ev, tokens, NULL, B, T);
         for (int b = 0; b < B; b++)
             p[order[i0 + b]] = verdict_prob(ev->acts.probs + ((size_t)b * T + end[b]) * ev->config.padded_vocab_size,
-                                            etc, raw);
+                                            ecodec, raw);
     }
     tok_ids_free(&suffix);
     free(tokens); free(end);
@@ -493,23 +494,23 @@ static void ask_evaluator(GPT *ev, TextCodec *etc, const Rollout *r, const int *
 
 // RLME: r_i = sum_j v_j sum_k w_k log p_jk, with p_jk evaluator j's verdict on
 // meta-question k. The evaluators see the prompts and completions, never a label.
-static void meta_evaluate(const RLArgs *a, Learner *L, Batch *bt) {
-    int n = bt->r.n;
+static void meta_evaluate(const RLArgs *a, Learner *L, Batch *batch) {
+    int n = batch->r.n;
     float *p = malloc(n * sizeof(float));
-    for (int i = 0; i < n; i++) { bt->reward[i] = 0.0f; bt->p_correct[i] = NAN; }
+    for (int i = 0; i < n; i++) { batch->reward[i] = 0.0f; batch->p_correct[i] = NAN; }
     for (int j = 0; j < a->n_eval; j++) {
         const Evaluator *e = &a->ev[j];
-        TextCodec *etc = e->foreign ? (TextCodec *)&e->codec : L->tc;
+        TextCodec *ecodec = e->foreign ? (TextCodec *)&e->codec : L->tc;
         Rollout view; // the rollout in the evaluator's tokens
-        if (e->foreign) rollout_reencode(&bt->r, bt->question, L->tc, etc, &view);
+        if (e->foreign) rollout_reencode(&batch->r, batch->question, L->tc, ecodec, &view);
         for (int k = 0; k < a->n_meta; k++) {
-            ask_evaluator(e->model ? e->model : L->policy, etc, e->foreign ? &view : &bt->r, bt->order,
+            ask_evaluator(e->model ? e->model : L->policy, ecodec, e->foreign ? &view : &batch->r, batch->order,
                           a->meta[k].question, a->micro_batch, a->raw_prob, e->path, p);
             int diag = j == 0 && !strcmp(a->meta[k].question, META_CORRECT);
             for (int i = 0; i < n; i++) {
                 float pi = p[i] < 1e-6f ? 1e-6f : p[i]; // log 0 would make one sample dominate the group
-                bt->reward[i] += e->weight * a->meta[k].weight * logf(pi);
-                if (diag) bt->p_correct[i] = pi;
+                batch->reward[i] += e->weight * a->meta[k].weight * logf(pi);
+                if (diag) batch->p_correct[i] = pi;
             }
         }
         if (e->foreign) rollout_free(&view);
@@ -518,8 +519,9 @@ static void meta_evaluate(const RLArgs *a, Learner *L, Batch *bt) {
 }
 
 // RLVR: r_i = 1 if the completion's final number equals the label, else 0
-static void verify_labels(TextCodec *tc, const Problems *rl, Batch *bt) {
-    for (int i = 0; i < bt->r.n; i++) bt->reward[i] = completion_right(tc, &bt->r, i, rl->gold[bt->prompt_of[i]]);
+static void verify_labels(TextCodec *tc, const Problems *rl, Batch *batch) {
+    for (int i = 0; i < batch->r.n; i++)
+        batch->reward[i] = completion_right(tc, &batch->r, i, rl->gold[batch->prompt_of[i]]);
 }
 
 // ---- 3. advantage -----------------------------------------------------------
@@ -560,9 +562,9 @@ static int cispo_weight(float logp, float logp_behaviour, float logp_ref, float 
 // gradient of the CISPO objective (through cispo_weight's c_t), then clip + AdamW.
 // The policy's entropy is measured when asked (the first pass: the rollout policy).
 // A non-finite gradient is not applied; returns whether the step was.
-static int cispo_update(const RLArgs *a, GPT *policy, const Batch *bt, AdamWConfig opt, int want_entropy,
+static int cispo_update(const RLArgs *a, GPT *policy, const Batch *batch, AdamWConfig opt, int want_entropy,
                         UpdateStats *st) {
-    const Rollout *r = &bt->r;
+    const Rollout *r = &batch->r;
     int MB = a->micro_batch, V = policy->config.vocab_size, Vp = policy->config.padded_vocab_size;
     long n_tok = 0, n_clipped = 0;
     for (int i = 0; i < r->n; i++) n_tok += r->out_len[i];
@@ -570,15 +572,15 @@ static int cispo_update(const RLArgs *a, GPT *policy, const Batch *bt, AdamWConf
     double kl = 0.0, entropy = 0.0;
     gpt_zero_grad(policy);
     for (int i0 = 0; i0 < r->n; i0 += MB) {
-        int B = i0 + MB < r->n ? MB : r->n - i0, Tm = forward_sequences(policy, r, bt->order + i0, B, &m);
+        int B = i0 + MB < r->n ? MB : r->n - i0, Tm = forward_sequences(policy, r, batch->order + i0, B, &m);
         memset(m.c, 0, (size_t)B * Tm * sizeof(float));
         for (int b = 0; b < B; b++) {
-            int i = bt->order[i0 + b];
+            int i = batch->order[i0 + b];
             for (int j = 0; j < r->out_len[i]; j++) {
                 size_t pos = (size_t)b * Tm + r->len[i] + j - 1, k = (size_t)i * r->max_new + j;
                 float k3;
-                n_clipped += cispo_weight(policy->logp[pos], r->out_logp[k], bt->ref_logp[k], bt->adv[i], a->eps_low,
-                                          a->eps_high, a->kl_beta, (float)n_tok, &m.c[pos], &k3);
+                n_clipped += cispo_weight(policy->logp[pos], r->out_logp[k], batch->ref_logp[k], batch->adv[i],
+                                          a->eps_low, a->eps_high, a->kl_beta, (float)n_tok, &m.c[pos], &k3);
                 kl += k3;
                 const float *p = policy->acts.probs + pos * Vp;
                 if (want_entropy) for (int v = 0; v < V; v++) if (p[v] > 0.0f) entropy -= p[v] * logf(p[v]);
@@ -602,29 +604,29 @@ static int all_finite(const float *x, int n, int step); // (plumbing, below: als
 
 // One RL step. Returns what was not finite ("reward" or "gradient"), or NULL; the
 // policy is then left as it was before the failed update.
-static const char *rl_step(const RLArgs *a, Learner *L, Batch *bt, int step) {
+static const char *rl_step(const RLArgs *a, Learner *L, Batch *batch, int step) {
     double t0 = now_seconds();
     // 1. P x G rollouts of the current policy, log pi_behaviour(y_t) kept
-    sample_rollouts(a, L, bt);
+    sample_rollouts(a, L, batch);
     double t1 = now_seconds();
     // 2. RLME: r_i = sum_j v_j sum_k w_k log p_jk;  RLVR: r_i = 1[final number = label]
-    if (L->rlme) meta_evaluate(a, L, bt);
-    else verify_labels(L->tc, L->rl, bt);
+    if (L->rlme) meta_evaluate(a, L, batch);
+    else verify_labels(L->tc, L->rl, batch);
     double t2 = now_seconds();
-    bt->sec_rollout = t1 - t0; bt->sec_reward = t2 - t1; bt->sec_update = 0.0;
-    memset(&bt->first, 0, sizeof(bt->first)); memset(&bt->last, 0, sizeof(bt->last));
-    if (!all_finite(bt->reward, bt->r.n, step)) return "reward";
+    batch->sec_rollout = t1 - t0; batch->sec_reward = t2 - t1; batch->sec_update = 0.0;
+    memset(&batch->first, 0, sizeof(batch->first)); memset(&batch->last, 0, sizeof(batch->last));
+    if (!all_finite(batch->reward, batch->r.n, step)) return "reward";
     // 3. A_i = (r_i - mean_group r) / std_group r
-    group_advantages(bt->reward, bt->adv, a->prompts, a->group, strcmp(a->scale_rewards, "none") != 0);
+    group_advantages(batch->reward, batch->adv, a->prompts, a->group, strcmp(a->scale_rewards, "none") != 0);
     // 4. log pi_ref(y_t) under the initial policy
-    completion_logp(L->ref, &bt->r, bt->order, a->micro_batch, bt->ref_logp);
+    completion_logp(L->ref, &batch->r, batch->order, a->micro_batch, batch->ref_logp);
     // 5. CISPO: c_t = sg(clip rho_t) A_i / N_tok + beta (pi_ref/pi - 1) / N_tok; backward, clip, AdamW
     const char *fault = NULL;
     for (int u = 0; u < a->updates && !fault; u++) {
-        if (!cispo_update(a, L->policy, bt, L->opt, u == 0, &bt->last)) fault = "gradient";
-        if (u == 0) bt->first = bt->last;
+        if (!cispo_update(a, L->policy, batch, L->opt, u == 0, &batch->last)) fault = "gradient";
+        if (u == 0) batch->first = batch->last;
     }
-    bt->sec_update = now_seconds() - t2;
+    batch->sec_update = now_seconds() - t2;
     return fault;
 }
 
@@ -678,24 +680,24 @@ typedef struct { double acc, auroc, auroc_within, reward_gap; } Diagnostics;
 // all samples and within groups (mean over groups with both classes), and the within-
 // group reward gap (mean reward of right minus wrong samples). A collapsing gap while
 // the reward rises is the policy hacking its evaluator.
-static void diagnose(TextCodec *tc, const Problems *rl, const Batch *bt, int P, int G, Diagnostics *d) {
-    int n = bt->r.n, *right = malloc(n * sizeof(int));
+static void diagnose(TextCodec *tc, const Problems *rl, const Batch *batch, int P, int G, Diagnostics *d) {
+    int n = batch->r.n, *right = malloc(n * sizeof(int));
     int n_right = 0;
     for (int i = 0; i < n; i++) {
-        right[i] = completion_right(tc, &bt->r, i, rl->gold[bt->prompt_of[i]]);
+        right[i] = completion_right(tc, &batch->r, i, rl->gold[batch->prompt_of[i]]);
         n_right += right[i];
     }
     d->acc = (double)n_right / n;
-    d->auroc = auroc(bt->p_correct, right, n);
+    d->auroc = auroc(batch->p_correct, right, n);
     double sum_auc = 0.0, sum_gap = 0.0;
     int n_groups = 0;
     for (int p = 0; p < P; p++) {
-        double auc = auroc(bt->p_correct + p * G, right + p * G, G);
+        double auc = auroc(batch->p_correct + p * G, right + p * G, G);
         if (isnan(auc)) continue;
         double rr = 0.0, rw = 0.0;
         int nr = 0, nw = 0;
         for (int i = p * G; i < p * G + G; i++) {
-            if (right[i]) { rr += bt->reward[i]; nr++; } else { rw += bt->reward[i]; nw++; }
+            if (right[i]) { rr += batch->reward[i]; nr++; } else { rw += batch->reward[i]; nw++; }
         }
         sum_auc += auc; sum_gap += rr / nr - rw / nw; n_groups++;
     }
@@ -783,8 +785,8 @@ static void catch_stop_signals(void);
 static int stop_requested(int bad_in_row);
 static void stop_if_asked(int bad_in_row, int step, int next, const char *out, const char *state_path);
 static void set_threads(int threads);
-static void pretrain_flags(const PretrainArgs *a, const char *train, const char *test, char *out, size_t cap);
-static void rl_flags(const RLArgs *a, const char *rl, const char *test, char *out, size_t cap);
+static char *pretrain_flags(const PretrainArgs *a);
+static char *rl_flags(const RLArgs *a);
 static RunState *state_resume(const char *path, int resume, const char *flags);
 static void state_close(RunState *s);
 
@@ -809,8 +811,8 @@ typedef struct {
     OwnSamples own;
     PretrainBatch pb;
     CsvLog *log;
-    PretrainProgress pg;
-    char state_path[1024], flags[1024];
+    PretrainProgress prog;
+    char state_path[1024], *flags;
 } PretrainRun;
 
 static void pretrain_save(const PretrainRun *run, PretrainProgress at);
@@ -850,10 +852,9 @@ static void pretrain_open(PretrainRun *run, const PretrainArgs *args) {
     set_threads(a->threads);
     catch_stop_signals();
     ensure_synth_data(a->data_dir);
-    char train_path[1024], test_path[1024];
-    load_split_or_die(&run->train, a->data_dir, "train", 1, train_path, sizeof(train_path));
-    load_split_or_die(&run->test, a->data_dir, "test", 1, test_path, sizeof(test_path));
-    pretrain_flags(a, train_path, test_path, run->flags, sizeof(run->flags));
+    load_split_or_die(&run->train, a->data_dir, "train", 1);
+    load_split_or_die(&run->test, a->data_dir, "test", 1);
+    run->flags = pretrain_flags(a);
     path_with_ext(a->out, ".state", run->state_path, sizeof(run->state_path));
     RunState *saved = state_resume(run->state_path, a->resume, run->flags);
     int n = run->train.n, B = a->batch, T = a->seq;
@@ -865,8 +866,8 @@ static void pretrain_open(PretrainRun *run, const PretrainArgs *args) {
         if (a->init) { gpt_free(&run->model); tok_free(&run->tc.tok); } // the state has them
         pretrain_restore(saved, run);
         state_close(saved);
-        if (run->pg.step > a->steps) fprintf(stderr, "%s: the run is already complete\n", run->state_path);
-        else fprintf(stderr, "resuming %s at step %d of %d\n", run->state_path, run->pg.step, a->steps);
+        if (run->prog.step > a->steps) fprintf(stderr, "%s: the run is already complete\n", run->state_path);
+        else fprintf(stderr, "resuming %s at step %d of %d\n", run->state_path, run->prog.step, a->steps);
     } else if (!a->init) {
         pretrain_init_model(run);
     }
@@ -884,18 +885,19 @@ static void pretrain_open(PretrainRun *run, const PretrainArgs *args) {
 static void pretrain_evaluate(PretrainRun *run, int step, char *acc, size_t cap) {
     char *sample = NULL;
     int n_eval = run->a.eval_n < run->test.n ? run->a.eval_n : run->test.n;
-    run->pg.last_acc = greedy_accuracy(&run->model, &run->tc, &run->kv, &run->test, n_eval, run->a.max_new, &sample);
+    run->prog.last_acc = greedy_accuracy(&run->model, &run->tc, &run->kv, &run->test, n_eval, run->a.max_new, &sample);
     double auc_habit, auc_slip;
     judge_auroc(&run->model, &run->tc, &run->test, n_eval, &auc_habit, &auc_slip);
-    snprintf(acc, cap, "%.4f,%.4f,%.4f", run->pg.last_acc, auc_habit, auc_slip);
+    snprintf(acc, cap, "%.4f,%.4f,%.4f", run->prog.last_acc, auc_habit, auc_slip);
     fprintf(stderr, "\nstep %d: greedy test accuracy %.1f%% (%d problems); as a judge, AUROC correct vs habit %.3f,"
-            " vs slip %.3f; for example:\n%s\n%s\n", step, 100 * run->pg.last_acc, n_eval, auc_habit, auc_slip,
+            " vs slip %.3f; for example:\n%s\n%s\n", step, 100 * run->prog.last_acc, n_eval, auc_habit, auc_slip,
             run->test.question[0], sample);
     free(sample);
 }
 
 static void pretrain_close(PretrainRun *run) {
     own_samples_free(&run->own);
+    free(run->flags);
     csv_close(run->log);
     kvcache_free(&run->kv);
     free(run->pb.rows); free(run->pb.counted); free(run->pb.inputs); free(run->pb.targets); free(run->pb.c);
@@ -912,17 +914,17 @@ static float run_pretrain(const PretrainArgs *args) {
     PretrainRun run;
     pretrain_open(&run, args);
     const PretrainArgs *a = &run.a;
-    PretrainProgress *pg = &run.pg;
+    PretrainProgress *prog = &run.prog;
     double t_start = now_seconds();
-    int first_step = pg->step, judge_from = a->steps - (int)(a->judge_frac * a->steps + 0.5f);
-    for (; pg->step <= a->steps; pg->step++) {
-        int step = pg->step;
+    int first_step = prog->step, judge_from = a->steps - (int)(a->judge_frac * a->steps + 0.5f);
+    for (; prog->step <= a->steps; prog->step++) {
+        int step = prog->step;
         char row[256], extra[160], acc[64] = ",,";
         // (a random model, at step 0 without --init, is not worth a greedy pass)
         if ((step % a->eval_every == 0 && (step > 0 || a->init)) || step == a->steps) {
             pretrain_evaluate(&run, step, acc, sizeof(acc));
             if (step == a->steps) {
-                snprintf(row, sizeof(row), "%d,,,,%ld,,%s\n", step, pg->tokens_seen, acc);
+                snprintf(row, sizeof(row), "%d,,,,%ld,,%s\n", step, prog->tokens_seen, acc);
                 csv_row(run.log, row);
                 break;
             }
@@ -939,30 +941,30 @@ static float run_pretrain(const PretrainArgs *args) {
         }
         PretrainStats st = pretrain_step(a, &run.model, &run.tc, &run.train, &run.ds, judging ? a->judge_mix : a->mix,
                                          &run.own, &run.pb, step);
-        pg->bad_in_row = st.applied ? 0 : pg->bad_in_row + 1;
-        pg->train_time += now_seconds() - ts;
-        pg->tokens_seen += (long)a->batch * a->seq;
+        prog->bad_in_row = st.applied ? 0 : prog->bad_in_row + 1;
+        prog->train_time += now_seconds() - ts;
+        prog->tokens_seen += (long)a->batch * a->seq;
         snprintf(row, sizeof(row), "%d,%.5f,%.3g,%.4f,%ld,%.0f,%s\n", step, st.loss, st.lr, st.grad_norm,
-                 pg->tokens_seen, pg->tokens_seen / pg->train_time, acc);
+                 prog->tokens_seen, prog->tokens_seen / prog->train_time, acc);
         csv_row(run.log, row);
         if (!st.applied) fprintf(stderr, "\nstep %d: non-finite %s, update skipped (%d in a row)\n", step,
-                                 isfinite(st.loss) ? "gradient" : "loss", pg->bad_in_row);
-        snprintf(extra, sizeof(extra), "loss %.4f  %.0f tok/s  test %.1f%%", st.loss, pg->tokens_seen / pg->train_time,
-                 100 * pg->last_acc);
+                                 isfinite(st.loss) ? "gradient" : "loss", prog->bad_in_row);
+        snprintf(extra, sizeof(extra), "loss %.4f  %.0f tok/s  test %.1f%%", st.loss,
+                 prog->tokens_seen / prog->train_time, 100 * prog->last_acc);
         progress("pretrain", step + 1 - first_step, a->steps - first_step, t_start, extra);
         // the latest model is on disk before every evaluation, and when stopping
         int next = step + 1;
-        if (next % a->eval_every == 0 || next == a->steps || stop_requested(pg->bad_in_row)) {
-            PretrainProgress at = *pg;
+        if (next % a->eval_every == 0 || next == a->steps || stop_requested(prog->bad_in_row)) {
+            PretrainProgress at = *prog;
             at.step = next;
             pretrain_save(&run, at);
         }
-        stop_if_asked(pg->bad_in_row, step, next, a->out, run.state_path);
+        stop_if_asked(prog->bad_in_row, step, next, a->out, run.state_path);
     }
-    pg->step = a->steps + 1; // complete
-    pretrain_save(&run, *pg);
+    prog->step = a->steps + 1; // complete
+    pretrain_save(&run, *prog);
     fprintf(stderr, "wrote %s and %s (%.1f min)\n", a->out, csv_path(run.log), (now_seconds() - t_start) / 60);
-    float acc = pg->last_acc;
+    float acc = prog->last_acc;
     pretrain_close(&run);
     return acc;
 }
@@ -983,13 +985,13 @@ typedef struct {
     TextCodec tc;
     KVCache kv;
     Learner L;
-    Batch bt;
+    Batch batch;
     Problems rl, test;
     CsvLog *log;
     RLResult *res;
     int step, bad_in_row; // the next step to run; consecutive skipped (non-finite) steps
     double seconds;       // time spent in earlier sessions
-    char state_path[1024], flags[4096];
+    char state_path[1024], *flags;
 } RLRun;
 
 static void rl_save(const RLRun *run, int next, double seconds);
@@ -998,7 +1000,8 @@ static void rl_restore(const RunState *s, RLRun *run);
 // the policy, its frozen copy, and the evaluators (a checkpoint evaluator is loaded here)
 static void rl_load_models(RLRun *run) {
     RLArgs *a = run->a;
-    load_model_or_die(&run->policy, &run->tc, a->init, "checkpoint carries no tokenizer (train it with `train_rlme pretrain`)");
+    load_model_or_die(&run->policy, &run->tc, a->init,
+                      "checkpoint carries no tokenizer (train it with `train_rlme pretrain`)");
     TextCodec unused;
     load_checkpoint_or_die(&run->ref, &unused, a->init);
     tok_free(&unused.tok);
@@ -1029,13 +1032,12 @@ static void rl_open(RLRun *run, RLArgs *a, RLResult *res) {
     rl_load_models(run);
     // the rl split's questions drive rollouts; its labels only reach verify_labels and diagnose
     ensure_synth_data(a->data_dir);
-    char rl_path[1024], test_path[1024];
     int maxT = run->policy.config.max_seq_len, P = a->prompts, G = a->group, n = P * G;
-    load_split_or_die(&run->rl, a->data_dir, "rl", 0, rl_path, sizeof(rl_path));
-    load_split_or_die(&run->test, a->data_dir, "test", 0, test_path, sizeof(test_path));
+    load_split_or_die(&run->rl, a->data_dir, "rl", 0);
+    load_split_or_die(&run->test, a->data_dir, "test", 0);
     require_prompts_fit(&run->rl, run->rl.n, &run->tc, maxT, run->L.n_suffix + 1);
     require_prompts_fit(&run->test, a->eval_n, &run->tc, maxT, 1);
-    rl_flags(a, rl_path, test_path, run->flags, sizeof(run->flags));
+    run->flags = rl_flags(a);
     path_with_ext(a->out, ".state", run->state_path, sizeof(run->state_path));
     RunState *saved = state_resume(run->state_path, a->resume, run->flags);
     kvcache_init(&run->kv, run->policy.config, n > 128 ? n : 128);
@@ -1044,11 +1046,12 @@ static void rl_open(RLRun *run, RLArgs *a, RLResult *res) {
     L->opt = (AdamWConfig){.lr = a->lr, .beta1 = 0.9f, .beta2 = 0.99f, .eps = 1e-8f, .weight_decay = a->weight_decay};
     L->rng = rng_seed((uint64_t)a->seed); L->order = malloc(run->rl.n * sizeof(int)); L->next = run->rl.n;
     for (int i = 0; i < run->rl.n; i++) L->order[i] = i;
-    Batch *bt = &run->bt;
-    rollout_alloc(&bt->r, n, a->max_new);
-    bt->prompt_of = malloc(n * sizeof(int)); bt->question = malloc(n * sizeof(char *));
-    bt->reward = malloc(n * sizeof(float)); bt->adv = malloc(n * sizeof(float)); bt->p_correct = malloc(n * sizeof(float));
-    bt->ref_logp = malloc((size_t)n * a->max_new * sizeof(float)); bt->order = malloc(n * sizeof(int));
+    Batch *batch = &run->batch;
+    rollout_alloc(&batch->r, n, a->max_new);
+    batch->prompt_of = malloc(n * sizeof(int)); batch->question = malloc(n * sizeof(char *));
+    batch->reward = malloc(n * sizeof(float)); batch->adv = malloc(n * sizeof(float));
+    batch->p_correct = malloc(n * sizeof(float));
+    batch->ref_logp = malloc((size_t)n * a->max_new * sizeof(float)); batch->order = malloc(n * sizeof(int));
     run->log = csv_open(a->log_path, a->out, "step,reward_mean,reward_std,frac_reward_zero_std,completion_len_mean,"
                         "completion_clipped_ratio,entropy,cispo_clip_frac,kl,grad_norm,sec_rollout,sec_reward,"
                         "sec_update,sample_acc,test_acc,auroc,auroc_within,reward_gap\n");
@@ -1072,58 +1075,61 @@ static void rl_open(RLRun *run, RLArgs *a, RLResult *res) {
     }
 }
 
-// The step's CSV row (TRL's metric names), an evaluation when due, and the progress
-// line. Labels are read here, for the diagnostics only. Returns 1 if it evaluated.
-static int rl_log(RLRun *run, const char *fault, int step, double t_start, int first_step) {
+// greedy test accuracy after `step`, for the log (acc: its CSV column) and the figure
+static void rl_evaluate(RLRun *run, int step, char *acc, size_t cap) {
+    float ta = greedy_accuracy(&run->policy, &run->tc, &run->kv, &run->test, run->a->eval_n, run->a->max_new, NULL);
+    run->res->test_acc[run->res->n_test] = ta; run->res->test_step[run->res->n_test++] = step;
+    snprintf(acc, cap, "%.4f", ta);
+}
+
+// The step's CSV row (TRL's metric names; acc: the evaluation's, if any) and the progress
+// line. Labels are read here, for the diagnostics only.
+static void rl_log(RLRun *run, const char *fault, int step, const char *acc, double t_start, int first_step) {
     const RLArgs *a = run->a;
-    const Batch *bt = &run->bt;
-    const Rollout *r = &bt->r;
+    const Batch *batch = &run->batch;
+    const Rollout *r = &batch->r;
     RLResult *res = run->res;
     int n = r->n, P = a->prompts, G = a->group, zero_std = 0, clipped = 0;
     double rmean = 0.0, rvar = 0.0, len_mean = 0.0;
-    for (int i = 0; i < n; i++) rmean += bt->reward[i];
+    for (int i = 0; i < n; i++) rmean += batch->reward[i];
     rmean /= n;
     for (int i = 0; i < n; i++) {
-        rvar += (bt->reward[i] - rmean) * (bt->reward[i] - rmean);
+        rvar += (batch->reward[i] - rmean) * (batch->reward[i] - rmean);
         len_mean += r->out_len[i];
         clipped += r->out_len[i] == r->max_new && r->out[(size_t)i * r->max_new + r->max_new - 1] != run->tc.eot;
     }
     for (int p = 0; p < P; p++) {
         int same = 1;
-        for (int g = 1; g < G; g++) same &= bt->reward[p * G + g] == bt->reward[p * G];
+        for (int g = 1; g < G; g++) same &= batch->reward[p * G + g] == batch->reward[p * G];
         zero_std += same;
     }
     Diagnostics d = {0};
-    diagnose(&run->tc, &run->rl, bt, P, G, &d);
-    char row[1024], acc[16] = "", diag[96] = ",,", extra[200];
-    if (step % a->eval_every == 0 || step == a->steps) {
-        float ta = greedy_accuracy(&run->policy, &run->tc, &run->kv, &run->test, a->eval_n, a->max_new, NULL);
-        res->test_acc[res->n_test] = ta; res->test_step[res->n_test++] = step;
-        snprintf(acc, sizeof(acc), "%.4f", ta);
-    }
+    diagnose(&run->tc, &run->rl, batch, P, G, &d);
+    char row[1024], diag[96] = ",,", extra[200];
     if (run->L.rlme) snprintf(diag, sizeof(diag), "%.4f,%.4f,%.4f", d.auroc, d.auroc_within, d.reward_gap);
     snprintf(row, sizeof(row), "%d,%.5f,%.5f,%.4f,%.2f,%.4f,%.4f,%.5f,%.6f,%.4f,%.2f,%.2f,%.2f,%.4f,%s,%s\n", step,
-             rmean, sqrt(rvar / n), (double)zero_std / P, len_mean / n, (double)clipped / n, bt->first.entropy,
-             bt->last.clip_frac, bt->first.kl, bt->last.grad_norm, bt->sec_rollout, bt->sec_reward, bt->sec_update,
-             d.acc, acc, diag);
+             rmean, sqrt(rvar / n), (double)zero_std / P, len_mean / n, (double)clipped / n, batch->first.entropy,
+             batch->last.clip_frac, batch->first.kl, batch->last.grad_norm, batch->sec_rollout, batch->sec_reward,
+             batch->sec_update, d.acc, acc, diag);
     csv_row(run->log, row);
     res->reward[step] = (float)rmean;
     res->length[step] = (float)(len_mean / n);
-    if (fault) fprintf(stderr, "\nstep %d: non-finite %s, update skipped (%d in a row)\n", step, fault, run->bad_in_row);
+    if (fault)
+        fprintf(stderr, "\nstep %d: non-finite %s, update skipped (%d in a row)\n", step, fault, run->bad_in_row);
     snprintf(extra, sizeof(extra), "reward %.3f  sample acc %.0f%%  len %.0f  test %.1f%%", rmean, 100 * d.acc,
              len_mean / n, 100 * res->test_acc[res->n_test - 1]);
     progress(a->reward, step + 1 - first_step, a->steps + 1 - first_step, t_start, extra);
-    return acc[0] != '\0';
 }
 
 static void rl_close(RLRun *run) {
     RLArgs *a = run->a;
-    Batch *bt = &run->bt;
+    Batch *batch = &run->batch;
+    free(run->flags);
     csv_close(run->log);
     kvcache_free(&run->kv);
-    rollout_free(&bt->r);
-    free(bt->prompt_of); free(bt->question); free(bt->reward); free(bt->adv); free(bt->p_correct);
-    free(bt->ref_logp); free(bt->order); free(run->L.order);
+    rollout_free(&batch->r);
+    free(batch->prompt_of); free(batch->question); free(batch->reward); free(batch->adv); free(batch->p_correct);
+    free(batch->ref_logp); free(batch->order); free(run->L.order);
     for (int j = 0; j < a->n_eval; j++)
         if (a->ev[j].model == &a->ev[j].own) { gpt_free(&a->ev[j].own); tok_free(&a->ev[j].codec.tok); }
     free_problems(&run->rl); free_problems(&run->test);
@@ -1138,11 +1144,13 @@ static void run_rl(RLArgs *a, RLResult *res) {
     int first_step = run.step;
     for (; run.step <= a->steps; run.step++) {
         int step = run.step;
-        const char *fault = rl_step(a, &run.L, &run.bt, step);
+        const char *fault = rl_step(a, &run.L, &run.batch, step);
         run.bad_in_row = fault ? run.bad_in_row + 1 : 0;
-        int evaluated = rl_log(&run, fault, step, t_start, first_step);
+        char acc[16] = "";
+        if (step % a->eval_every == 0 || step == a->steps) rl_evaluate(&run, step, acc, sizeof(acc));
+        rl_log(&run, fault, step, acc, t_start, first_step);
         // policy and state are on disk after every evaluation, at the end, and when stopping
-        if (evaluated || stop_requested(run.bad_in_row)) rl_save(&run, step + 1, run.seconds + now_seconds() - t_start);
+        if (acc[0] || stop_requested(run.bad_in_row)) rl_save(&run, step + 1, run.seconds + now_seconds() - t_start);
         stop_if_asked(run.bad_in_row, step, step + 1, a->out, run.state_path);
     }
     if (first_step > a->steps) save_checkpoint_or_die(&run.policy, &run.tc, a->out); // resumed when complete
@@ -1196,7 +1204,7 @@ static float parse_float(const char *flag, const char *s, double lo, double hi) 
 
 // The shortest decimal that reads back as the same float ("0.002", not "0.00200000009").
 // Returns a static buffer, one of 16 in turn.
-static const char *flt(float v) {
+static const char *shortest_float(float v) {
     static char bufs[16][32];
     static int next = 0;
     char *b = bufs[next++ % 16];
@@ -1250,27 +1258,6 @@ static void parse_flags(const Flag *table, void *args, int argc, char **argv, in
     }
 }
 
-static uint64_t file_hash_or_die(const char *path);
-
-// The run state's "name=value" lines of the flags that shape a run (a resume must
-// agree on all of them); returns the length written.
-static int flags_state(const Flag *table, const void *args, char *out, size_t cap) {
-    int n = 0;
-    for (const Flag *f = table; f->name && n < (int)cap; f++) {
-        if (f->state == NOT_IN_STATE) continue;
-        if (f->kind == F_INT || f->kind == F_SWITCH) n += snprintf(out + n, cap - n, "%s=%d\n", f->name,
-                                                                    *FIELD(args, f, const int));
-        else if (f->kind == F_FLOAT) n += snprintf(out + n, cap - n, "%s=%s\n", f->name,
-                                                  flt(*FIELD(args, f, const float)));
-        else if (f->state == HASH_IN_STATE) {
-            const char *path = *FIELD(args, f, const char *const);
-            n += snprintf(out + n, cap - n, "%s (hash)=%016llx\n", f->name,
-                          path ? (unsigned long long)file_hash_or_die(path) : 0ULL);
-        } else n += snprintf(out + n, cap - n, "%s=%s\n", f->name, *FIELD(args, f, const char *const));
-    }
-    return n;
-}
-
 // "5,17,3" -> ids (malloc'd); each id must be in [0, V).
 static int *parse_ids(const char *flag, const char *s, int V, int *n_out) {
     int cap = 16, n = 0;
@@ -1307,7 +1294,8 @@ static void set_threads(int threads) {
 // new one, never a torn one.
 static void write_file_atomic(const char *path, const void *data, size_t len, int sync) {
     char tmp[4200];
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp)) die("%s: path too long", path);
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+        die("%s: path too long", path);
     FILE *f = fopen(tmp, "wb");
     if (!f) die("%s: cannot create: %s", tmp, strerror(errno));
     int ok = fwrite(data, 1, len, f) == len && fflush(f) == 0;
@@ -1330,7 +1318,8 @@ static void mkdir_p(const char *dir) {
         *p = '\0';
         struct stat st;
         if (mkdir(buf, 0777) != 0 && errno != EEXIST) die("%s: cannot create the directory: %s", buf, strerror(errno));
-        if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) die("%s: cannot create the directory: a file is in the way", buf);
+        if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
+            die("%s: cannot create the directory: a file is in the way", buf);
         *p = c;
         if (c == '\0') break;
     }
@@ -1582,16 +1571,6 @@ static void parse_pretrain_args(PretrainArgs *a, int argc, char **argv, int firs
     a->judge_mix.solution = 1.0f - a->judge_mix.drill - a->judge_mix.meta;
 }
 
-// The flags that shape a pretraining run and the data it reads, one "name=value" line
-// each: a resume must agree on all of them.
-static void pretrain_flags(const PretrainArgs *a, const char *train, const char *test, char *out, size_t cap) {
-    int n = snprintf(out, cap, "run=pretrain\n");
-    n += flags_state(PRETRAIN_FLAGS, a, out + n, cap - n);
-    n += snprintf(out + n, cap - n, "train.jsonl (hash)=%016llx\ntest.jsonl (hash)=%016llx\n",
-                  (unsigned long long)file_hash_or_die(train), (unsigned long long)file_hash_or_die(test));
-    if (n >= (int)cap) die("internal error: the run's flags do not fit");
-}
-
 static int cmd_pretrain(int argc, char **argv) {
     PretrainArgs a;
     parse_pretrain_args(&a, argc, argv, 2);
@@ -1680,7 +1659,8 @@ static void parse_rl_args(RLArgs *a, int argc, char **argv, int first) {
         if (strchr(a->meta[k].question, '\n')) die("--meta: the question must be a single line");
     }
     if (!a->reward) die("--reward rlme|rlvr is required (see: train_rlme rl --help)");
-    if (strcmp(a->reward, "rlme") && strcmp(a->reward, "rlvr")) die("--reward must be rlme or rlvr, got '%s'", a->reward);
+    if (strcmp(a->reward, "rlme") && strcmp(a->reward, "rlvr"))
+        die("--reward must be rlme or rlvr, got '%s'", a->reward);
     if (!a->init) die("--init CKPT is required");
     if (strcmp(a->scale_rewards, "group") && strcmp(a->scale_rewards, "none"))
         die("--scale-rewards must be group or none, got '%s'", a->scale_rewards);
@@ -1697,26 +1677,6 @@ static void parse_rl_args(RLArgs *a, int argc, char **argv, int first) {
 static void rl_args_free(RLArgs *a) {
     for (int j = 0; j < a->n_eval; j++) free((char *)a->ev[j].path);
     for (int k = 0; k < a->n_meta; k++) free((char *)a->meta[k].question);
-}
-
-// The flags that shape an RL run and the files it reads, one "name=value" line each: a
-// resume must agree on all of them (it may run to more --steps).
-static void rl_flags(const RLArgs *a, const char *rl, const char *test, char *out, size_t cap) {
-    int n = snprintf(out, cap, "run=rl\n");
-    n += flags_state(RL_FLAGS, a, out + n, cap - n);
-    for (int j = 0; j < a->n_eval && n < (int)cap; j++) {
-        const char *p = a->ev[j].path;
-        char who[64];
-        if (!strcmp(p, "frozen-self") || !strcmp(p, "live-self")) snprintf(who, sizeof(who), "%s", p);
-        else snprintf(who, sizeof(who), "hash %016llx", (unsigned long long)file_hash_or_die(p));
-        n += snprintf(out + n, cap - n, "--evaluator %d=%s:%s\n", j + 1, who, flt(a->ev[j].weight));
-    }
-    for (int k = 0; k < a->n_meta && n < (int)cap; k++)
-        n += snprintf(out + n, cap - n, "--meta %d=%s=%s\n", k + 1, a->meta[k].question, flt(a->meta[k].weight));
-    if (n < (int)cap)
-        n += snprintf(out + n, cap - n, "rl.jsonl (hash)=%016llx\ntest.jsonl (hash)=%016llx\n",
-                      (unsigned long long)file_hash_or_die(rl), (unsigned long long)file_hash_or_die(test));
-    if (n >= (int)cap) die("too many or too long --evaluator/--meta flags");
 }
 
 static int cmd_rl(int argc, char **argv) {
@@ -2010,7 +1970,8 @@ static int cmd_sample(int argc, char **argv) {
     uint64_t rng = rng_seed((uint64_t)s.seed);
     generate_all(&model, &kv, &r, sc, &rng);
     for (int i = 0; i < s.num; i++) {
-        for (int j = 0; s.print_ids && j < r.out_len[i]; j++) printf(j ? ",%d" : "%d", r.out[(size_t)i * s.max_new + j]);
+        for (int j = 0; s.print_ids && j < r.out_len[i]; j++)
+            printf(j ? ",%d" : "%d", r.out[(size_t)i * s.max_new + j]);
         char *text = s.print_ids ? strdup("") : completion_text(&tc, &r, i);
         printf("%s%s\n", text, s.num > 1 && !s.print_ids ? "\n---" : "");
         free(text);
@@ -2114,7 +2075,7 @@ static int cmd_bench(int argc, char **argv) {
 // step, the RNG and data positions, the CSV so far, and the flags that shape the run (a
 // resume that contradicts one is refused). It is self-contained — resuming never reads
 // X.bin — so a kill between writing the two files cannot pair weights with the wrong
-// step. data/state.h holds the file format and what each of the two loops saves.
+// step. data/state.h holds the file format, the record of the flags, and what each loop saves.
 
 #include "data/state.h"
 
@@ -2150,8 +2111,8 @@ static void svg_panel(FILE *f, double x0, double y0, double w, double h, const c
     #define SY(v) (y0 + h - h * ((v) - ymin) / (ymax - ymin))
     fprintf(f, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='none' stroke='#888'/>\n", x0, y0, w, h);
     fprintf(f, "<text x='%.1f' y='%.1f' font-size='14' text-anchor='middle'>%s</text>\n", x0 + w / 2, y0 - 8, title);
-    fprintf(f, "<text x='%.1f' y='%.1f' font-size='11' text-anchor='middle' transform='rotate(-90 %.1f %.1f)'>%s</text>\n",
-            x0 - 38, y0 + h / 2, x0 - 38, y0 + h / 2, ylabel);
+    fprintf(f, "<text x='%.1f' y='%.1f' font-size='11' text-anchor='middle' transform='rotate(-90 %.1f %.1f)'>"
+               "%s</text>\n", x0 - 38, y0 + h / 2, x0 - 38, y0 + h / 2, ylabel);
     fprintf(f, "<text x='%.1f' y='%.1f' font-size='11' text-anchor='middle'>RL step</text>\n", x0 + w / 2, y0 + h + 30);
     for (int k = 0; k <= 4; k++) { // ticks
         double v = ymin + (ymax - ymin) * k / 4, s = (double)xmax * k / 4;

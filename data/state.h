@@ -1,7 +1,9 @@
 /*
-data/state.h — the run-state file of train_rlme.c, what --resume reads: its format, then
-what each of the two loops saves and restores. Included by train_rlme.c after its loops
-and plumbing (die, write_file_atomic, the CSV log, TextCodec, the runs' structs).
+data/state.h — the run-state file of train_rlme.c, what --resume reads: its format, the
+record of the flags that shape a run (from the commands' flag tables), and what each of
+the two loops saves and restores. Included by train_rlme.c after its loops and command
+line (it uses die, write_file_atomic, the CSV log, TextCodec, the flag tables and the
+runs' structs).
 
 Layout: "RLMESTAT", u32 version, then records [u32 tag][u64 length][bytes], then a u64
 FNV-1a hash of all that precedes it: a torn or corrupt file is refused before any record
@@ -219,6 +221,52 @@ static void state_get_order(const RunState *s, const char *tag, int *order, int 
 // ----------------------------------------------------------------------------
 // what the runs save
 
+// The run state's record of the flags that shape a run, one "name=value" line each: the
+// table's flags marked for it, an RL run's evaluators and meta-questions, and the hashes
+// of the splits it reads (DIR/SPLIT.jsonl and DIR/test.jsonl). A resume must agree on
+// all of them. Returns a malloc'd string.
+static char *run_flags(const char *run, const Flag *table, const void *args, const RLArgs *rl, const char *dir,
+                       const char *split) {
+    char *text = NULL, path[1100];
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) die("out of memory");
+    fprintf(f, "run=%s\n", run);
+    for (const Flag *fl = table; fl->name; fl++) {
+        if (fl->state == NOT_IN_STATE) continue;
+        if (fl->kind == F_INT || fl->kind == F_SWITCH) fprintf(f, "%s=%d\n", fl->name, *FIELD(args, fl, const int));
+        else if (fl->kind == F_FLOAT) fprintf(f, "%s=%s\n", fl->name, shortest_float(*FIELD(args, fl, const float)));
+        else if (fl->state == IN_STATE) fprintf(f, "%s=%s\n", fl->name, *FIELD(args, fl, const char *const));
+        else {
+            const char *file = *FIELD(args, fl, const char *const);
+            fprintf(f, "%s (hash)=%016llx\n", fl->name, file ? (unsigned long long)file_hash_or_die(file) : 0ULL);
+        }
+    }
+    for (int j = 0; rl && j < rl->n_eval; j++) {
+        const char *p = rl->ev[j].path;
+        if (!strcmp(p, "frozen-self") || !strcmp(p, "live-self")) fprintf(f, "--evaluator %d=%s", j + 1, p);
+        else fprintf(f, "--evaluator %d=hash %016llx", j + 1, (unsigned long long)file_hash_or_die(p));
+        fprintf(f, ":%s\n", shortest_float(rl->ev[j].weight));
+    }
+    for (int k = 0; rl && k < rl->n_meta; k++)
+        fprintf(f, "--meta %d=%s=%s\n", k + 1, rl->meta[k].question, shortest_float(rl->meta[k].weight));
+    for (const char *s = split; s; s = strcmp(s, "test") ? "test" : NULL) {
+        snprintf(path, sizeof(path), "%s/%s.jsonl", dir, s);
+        fprintf(f, "%s.jsonl (hash)=%016llx\n", s, (unsigned long long)file_hash_or_die(path));
+    }
+    fclose(f);
+    return text;
+}
+
+// the flags that shape a pretraining run (a resume must agree on them)
+static char *pretrain_flags(const PretrainArgs *a) {
+    return run_flags("pretrain", PRETRAIN_FLAGS, a, NULL, a->data_dir, "train");
+}
+
+// the flags that shape an RL run; a resume must agree on them (it may run to more --steps)
+static char *rl_flags(const RLArgs *a) { return run_flags("rl", RL_FLAGS, a, a, a->data_dir, "rl"); }
+
+
 // the tokenizer, in tokenizer.c's own format
 static void state_put_tokenizer(Buf *b, const TextCodec *tc) {
     char *mem = NULL;
@@ -281,7 +329,8 @@ static void pretrain_save(const PretrainRun *run, PretrainProgress at) {
 static void restore_document(const RunState *s, DocStream *ds, int V) {
     size_t n_ids, n_cnt;
     const unsigned char *ids = state_find(s, "DOCI", &n_ids), *cnt = state_find(s, "DOCC", &n_cnt);
-    if (!ids || !cnt || n_ids != n_cnt || n_ids % sizeof(int)) die("%s: run state's current document is corrupt", s->path);
+    if (!ids || !cnt || n_ids != n_cnt || n_ids % sizeof(int))
+        die("%s: run state's current document is corrupt", s->path);
     ds->doc.ids.n = 0;
     for (size_t i = 0; i < n_ids / sizeof(int); i++) {
         int id, c;
@@ -320,12 +369,13 @@ static void restore_own_samples(const RunState *s, OwnSamples *own, int n_train)
 static void pretrain_restore(const RunState *s, PretrainRun *run) {
     double prog[5];
     state_get(s, "PROG", prog, sizeof(prog));
-    run->pg = (PretrainProgress){.step = (int)prog[0], .tokens_seen = (long)prog[1], .train_time = prog[2],
+    run->prog = (PretrainProgress){.step = (int)prog[0], .tokens_seen = (long)prog[1], .train_time = prog[2],
                                  .last_acc = (float)prog[3], .bad_in_row = (int)prog[4]};
     state_get_tokenizer(s, &run->tc);
     state_get_model(s, &run->model);
     int V = tok_vocab_size(&run->tc.tok), n_train = run->train.n;
-    if (run->model.config.vocab_size != V) die("%s: run state's model and tokenizer disagree on the vocabulary", s->path);
+    if (run->model.config.vocab_size != V)
+        die("%s: run state's model and tokenizer disagree on the vocabulary", s->path);
     DocStream *ds = &run->ds;
     state_get(s, "DRNG", &ds->rng, sizeof(ds->rng));
     state_get_order(s, "DORD", ds->order, n_train);
