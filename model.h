@@ -171,7 +171,7 @@ static inline int num_threads(void) {
 //   avx512  AVX-512F        6 x 32  (12 zmm accumulators; same body as AVX2, wider vectors)
 //   avx2    AVX2 + FMA      6 x 16  (12 ymm accumulators, 2 B loads + 6 broadcasts per k)
 //   neon    NEON (aarch64)  8 x 8   (16 q accumulators, vfmaq_laneq_f32)
-//   none    plain C         4 x 16  (multiply, then add: the same bits on every machine)
+//   none    plain C         4 x 16  (auto-vectorisable loops: multiply, then add)
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
