@@ -98,7 +98,7 @@ VG_SIMD = $(if $(filter avx512,$(KERNEL)),avx2,$(SIMD))
 VG_BIN = $(if $(VG_AVX512),$(BIN)-valgrind,$(BIN))
 
 TESTS = test_model test_tokenizer test_data test_rl
-SOURCES = train_rlme.c model.h tokenizer.c data/gsm8k.h data/synth.c
+SOURCES = train_rlme.c model.h tokenizer.c $(wildcard data/*.h) data/synth.c
 
 # the tests read the GSM8K fixture in test/gsm8k/; GSM8K_DIR=DIR (or data/gsm8k/, filled
 # by data/gsm8k.sh) adds the checks on all of the real files, read in place
