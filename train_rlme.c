@@ -32,8 +32,8 @@ Commands (train_rlme <command> --help for each):
 
 Reading order: model.h's one objective (gpt_backward takes a weight per token) -> the
 templates below -> rl_step() -> pretrain_step() -> the two loops. The plumbing (flags,
-run state for --resume, logs, the figure) comes after the method, in data/'s headers. The
-network is in model.h, the tokenizer in tokenizer.c, the data in data/.
+files and logs, the run state for --resume, the figure; score, sample and bench) is in
+headers under data/, with the data. The network is in model.h, the tokenizer in tokenizer.c.
 */
 #define TOKENIZER_NO_MAIN
 #include "tokenizer.c"
@@ -100,8 +100,11 @@ static void encode_prompt(TextCodec *tc, const char *question, TokIds *ids) {
     encode_append(tc, "\nAnswer:\n", ids);
 }
 
-// "\nMeta: MQ\nVerdict:" — what follows a candidate solution for the evaluator
-static void encode_meta_suffix(TextCodec *tc, const char *meta_question, TokIds *ids) {
+// "\nMeta: MQ\nVerdict:" — what follows a candidate solution for the evaluator. With a
+// reference (RLME-GT, and the pretraining documents that teach it), the true final number
+// comes first: "\nReference answer: N\nMeta: MQ\nVerdict:".
+static void encode_meta_suffix(TextCodec *tc, const char *meta_question, const char *reference, TokIds *ids) {
+    if (reference) { encode_append(tc, "\nReference answer: ", ids); encode_append(tc, reference, ids); }
     encode_append(tc, "\nMeta: ", ids);
     encode_append(tc, meta_question, ids);
     encode_append(tc, "\nVerdict:", ids);
@@ -151,6 +154,11 @@ static int same_tokenizer(const Tokenizer *x, const Tokenizer *y) {
     free(bx); free(by);
     return same;
 }
+
+// the plumbing: the flag parser (tables in, values out), and atomic files, checkpoints that
+// carry their tokenizer, CSV logs, the progress line, Ctrl-C and numerical faults
+#include "data/flags.h"
+#include "data/files.h"
 
 // ----------------------------------------------------------------------------
 // data: GSM8K-format jsonl
@@ -204,6 +212,18 @@ static void free_problems(Problems *P) {
     for (int i = 0; i < P->n; i++) { free(P->question[i]); free(P->gold[i]); }
     free(P->question); free(P->gold); free(P->program); free(P->path); free(P->line);
     memset(P, 0, sizeof(*P));
+}
+
+// The last n problems of `from` move into `to` (a held-out split): from->n shrinks by n.
+static void split_tail(Problems *from, int n, Problems *to) {
+    memset(to, 0, sizeof(*to));
+    to->n = n;
+    to->question = malloc(n * sizeof(char *)); to->gold = malloc(n * sizeof(char *));
+    to->line = malloc(n * sizeof(int)); to->path = strdup(from->path);
+    from->n -= n;
+    memcpy(to->question, from->question + from->n, n * sizeof(char *));
+    memcpy(to->gold, from->gold + from->n, n * sizeof(char *));
+    memcpy(to->line, from->line + from->n, n * sizeof(int));
 }
 
 // Every prompt of the first n problems must leave `room` tokens of the context free
@@ -289,24 +309,24 @@ static void generate_all(GPT *model, KVCache *kv, Rollout *r, SampleConfig sc, u
 }
 
 // Packs sequences idx[0..B) as prompt+completion rows of one micro-batch (T = the
-// longest), optionally followed by `suffix` tokens (the evaluator's meta-question; the
-// evaluator reads a solution without its EOT). Returns T, or -1 (nothing written) when
-// a row would exceed maxT tokens; end[b] = index of the last real token of row b.
-static int pack_rows(const Rollout *r, const int *idx, int B, const TokIds *suffix, int eot, int maxT, int *tokens,
-                     int *end) {
+// longest), optionally followed by suffix[b]'s tokens (the evaluator's meta-question;
+// the evaluator reads a solution without its EOT). Returns T, or -1 (nothing written)
+// when a row would exceed maxT tokens; end[b] = index of the last real token of row b.
+static int pack_rows(const Rollout *r, const int *idx, int B, const TokIds *const *suffix, int eot, int maxT,
+                     int *tokens, int *end) {
     int T = 0;
     for (int pass = 0; pass < 2; pass++)
         for (int b = 0; b < B; b++) {
-            int i = idx[b], m = r->out_len[i];
+            int i = idx[b], m = r->out_len[i], ns = suffix ? (int)suffix[b]->n : 0;
             const int *comp = r->out + (size_t)i * r->max_new;
             if (suffix && m > 0 && comp[m - 1] == eot) m--;
-            int n = r->len[i] + m + (suffix ? (int)suffix->n : 0);
+            int n = r->len[i] + m + ns;
             if (pass == 0) { if (n > T) T = n; continue; }
             if (T > maxT) return -1;
             int *row = tokens + (size_t)b * T;
             memcpy(row, r->prompts.ids + r->off[i], r->len[i] * sizeof(int));
             memcpy(row + r->len[i], comp, m * sizeof(int));
-            if (suffix) memcpy(row + r->len[i] + m, suffix->ids, suffix->n * sizeof(int));
+            if (suffix) memcpy(row + r->len[i] + m, suffix[b]->ids, ns * sizeof(int));
             end[b] = n - 1;
             for (int t = n; t < T; t++) row[t] = eot; // padding, never a target
         }
@@ -377,15 +397,17 @@ static void completion_logp(GPT *model, const Rollout *r, const int *order, int 
 // it reads each rollout re-encoded from its text with its own tokenizer (codec).
 typedef struct { const char *path; float weight; GPT *model; GPT own; int foreign; TextCodec codec; } Evaluator;
 typedef struct { const char *question; float weight; } MetaQuestion;
-#define FLAG_LIST_MAX 8 // the values of a repeatable flag (--evaluator, --meta)
-typedef struct { const char *v[FLAG_LIST_MAX]; int n; } FlagList;
+
+// test accuracy, greedy and sampled, each with its standard error (test_accuracy() below)
+typedef struct { float greedy, greedy_se, sampled, sampled_se; } TestAccuracy;
 
 // the flags of `rl` (the table RL_FLAGS below says what each one does)
 typedef struct {
-    const char *init, *out, *log_path, *data_dir, *reward, *scale_rewards;
-    int steps, prompts, group, updates, max_new, eval_every, eval_n, seed, threads, micro_batch, raw_prob, resume;
-    float lr, eps_low, eps_high, kl_beta, clip_norm, temperature, weight_decay;
-    float base_acc; // --init's greedy test accuracy when already measured (same eval_n, max_new), else NAN
+    const char *init, *out, *log_path, *data_dir, *reward, *scale_rewards, *aggregate;
+    int steps, prompts, group, updates, max_new, eval_every, eval_n, eval_k, seed, threads, micro_batch, raw_prob;
+    int val_n, patience, resume;
+    float lr, eps_low, eps_high, kl_beta, clip_norm, temperature, weight_decay, gt_frac;
+    TestAccuracy base; // --init's test accuracy when already measured (same eval_n, eval_k, max_new, seed)
     FlagList evaluator_flags, meta_flags;  // as given; parsed into ev and meta
     int n_eval, n_meta;
     Evaluator ev[FLAG_LIST_MAX];
@@ -472,32 +494,47 @@ static void rollout_reencode(const Rollout *r, const char *const *question, cons
 }
 
 // p[i] = evaluator ev's verdict p(Yes) on every sequence of r, read after "Verdict:" of
-// template(question, completion, mq); micro-batches in `order`
-static void ask_evaluator(GPT *ev, TextCodec *ecodec, const Rollout *r, const int *order, const char *mq, int MB,
-                          int raw, const char *name, float *p) {
+// template(question, completion, mq), with reference[i]'s true answer in it where the
+// array and its entry are not NULL (RLME-GT); micro-batches in `order`
+static void ask_evaluator(GPT *ev, TextCodec *ecodec, const Rollout *r, const int *order, const char *mq,
+                          const char *const *reference, int MB, int raw, const char *name, float *p) {
     int n = r->n, maxT = ev->config.max_seq_len;
     int *tokens = malloc((size_t)MB * maxT * sizeof(int)), *end = malloc(MB * sizeof(int));
-    TokIds suffix = {0};
-    encode_meta_suffix(ecodec, mq, &suffix);
+    TokIds plain = {0}, *with_ref = calloc(MB, sizeof(TokIds));
+    const TokIds **suffix = malloc(MB * sizeof(TokIds *));
+    encode_meta_suffix(ecodec, mq, NULL, &plain);
     for (int i0 = 0; i0 < n; i0 += MB) {
         int B = i0 + MB < n ? MB : n - i0;
-        int T = pack_rows(r, order + i0, B, &suffix, ecodec->eot, maxT, tokens, end);
+        for (int b = 0; b < B; b++) {
+            const char *ref = reference ? reference[order[i0 + b]] : NULL;
+            with_ref[b].n = 0;
+            if (ref) encode_meta_suffix(ecodec, mq, ref, &with_ref[b]);
+            suffix[b] = ref ? &with_ref[b] : &plain;
+        }
+        int T = pack_rows(r, order + i0, B, suffix, ecodec->eot, maxT, tokens, end);
         if (T < 0) die("%s: an evaluator input exceeds its context of %d tokens: lower --max-new", name, maxT);
         gpt_forward(ev, tokens, NULL, B, T);
         for (int b = 0; b < B; b++)
             p[order[i0 + b]] = verdict_prob(ev->acts.probs + ((size_t)b * T + end[b]) * ev->config.padded_vocab_size,
                                             ecodec, raw);
     }
-    tok_ids_free(&suffix);
-    free(tokens); free(end);
+    for (int b = 0; b < MB; b++) tok_ids_free(&with_ref[b]);
+    tok_ids_free(&plain);
+    free(with_ref); free(suffix); free(tokens); free(end);
 }
 
 // RLME: r_i = sum_j v_j sum_k w_k log p_jk, with p_jk evaluator j's verdict on
-// meta-question k. The evaluators see the prompts and completions, never a label.
+// meta-question k (--aggregate mean), or the worst case r_i = min_jk log p_jk (min).
+// The evaluators see the prompts and completions, never a label — except RLME-GT
+// (--gt-frac F > 0), which shows them the true answer for a fraction F of the samples,
+// drawn per sample (the paper's RLME-10GT and RLME-1GT: the two RLME runs that read labels).
 static void meta_evaluate(const RLArgs *a, Learner *L, Batch *batch) {
-    int n = batch->r.n;
+    int n = batch->r.n, worst = !strcmp(a->aggregate, "min");
     float *p = malloc(n * sizeof(float));
-    for (int i = 0; i < n; i++) { batch->reward[i] = 0.0f; batch->p_correct[i] = NAN; }
+    const char **reference = a->gt_frac > 0 ? calloc(n, sizeof(char *)) : NULL;
+    for (int i = 0; reference && i < n; i++)
+        if (synth_uniform(&L->rng) < a->gt_frac) reference[i] = L->rl->gold[batch->prompt_of[i]];
+    for (int i = 0; i < n; i++) { batch->reward[i] = worst ? INFINITY : 0.0f; batch->p_correct[i] = NAN; }
     for (int j = 0; j < a->n_eval; j++) {
         const Evaluator *e = &a->ev[j];
         TextCodec *ecodec = e->foreign ? (TextCodec *)&e->codec : L->tc;
@@ -505,17 +542,18 @@ static void meta_evaluate(const RLArgs *a, Learner *L, Batch *batch) {
         if (e->foreign) rollout_reencode(&batch->r, batch->question, L->tc, ecodec, &view);
         for (int k = 0; k < a->n_meta; k++) {
             ask_evaluator(e->model ? e->model : L->policy, ecodec, e->foreign ? &view : &batch->r, batch->order,
-                          a->meta[k].question, a->micro_batch, a->raw_prob, e->path, p);
+                          a->meta[k].question, reference, a->micro_batch, a->raw_prob, e->path, p);
             int diag = j == 0 && !strcmp(a->meta[k].question, META_CORRECT);
             for (int i = 0; i < n; i++) {
                 float pi = p[i] < 1e-6f ? 1e-6f : p[i]; // log 0 would make one sample dominate the group
-                batch->reward[i] += e->weight * a->meta[k].weight * logf(pi);
+                if (worst) batch->reward[i] = fminf(batch->reward[i], logf(pi));
+                else batch->reward[i] += e->weight * a->meta[k].weight * logf(pi);
                 if (diag) batch->p_correct[i] = pi;
             }
         }
         if (e->foreign) rollout_free(&view);
     }
-    free(p);
+    free(p); free(reference);
 }
 
 // RLVR: r_i = 1 if the completion's final number equals the label, else 0
@@ -600,8 +638,6 @@ static int cispo_update(const RLArgs *a, GPT *policy, const Batch *batch, AdamWC
 
 // ---- the step ---------------------------------------------------------------
 
-static int all_finite(const float *x, int n, int step); // (plumbing, below: also a test hook)
-
 // One RL step. Returns what was not finite ("reward" or "gradient"), or NULL; the
 // policy is then left as it was before the failed update.
 static const char *rl_step(const RLArgs *a, Learner *L, Batch *batch, int step) {
@@ -633,21 +669,27 @@ static const char *rl_step(const RLArgs *a, Learner *L, Batch *batch, int step) 
 // ----------------------------------------------------------------------------
 // evaluation and diagnostics (labels are read here, for the log; never for training)
 
-// Greedy completions of n questions into r (allocated here): max_new tokens each,
-// fewer if the longest prompt leaves less room.
-static void greedy_rollout(GPT *model, TextCodec *tc, KVCache *kv, char *const *question, int n, int max_new,
-                           Rollout *r) {
-    rollout_alloc(r, n, max_new);
+// Completions of n questions into r (allocated here), k per question (sequence i
+// answers question i / k) at `temperature` (0: greedy): max_new tokens each, fewer if
+// the longest prompt leaves less room.
+static void test_rollout(GPT *model, TextCodec *tc, KVCache *kv, char *const *question, int n, int k,
+                         float temperature, uint64_t seed, int max_new, Rollout *r) {
+    rollout_alloc(r, n * k, max_new);
     int longest = 0, maxT = model->config.max_seq_len;
     for (int i = 0; i < n; i++) {
-        int len = rollout_set_prompt(r, i, 1, tc, question[i]);
+        int len = rollout_set_prompt(r, i * k, k, tc, question[i]);
         if (len > longest) longest = len;
     }
     if (max_new > maxT - longest + 1) max_new = maxT - longest + 1;
     r->max_new = max_new;
-    SampleConfig sc = {.temperature = 0.0f, .top_p = 1.0f, .max_new = max_new, .stop_token = tc->eot};
-    uint64_t rng = 1;
+    SampleConfig sc = {.temperature = temperature, .top_p = 1.0f, .max_new = max_new, .stop_token = tc->eot};
+    uint64_t rng = rng_seed(seed);
     generate_all(model, kv, r, sc, &rng);
+}
+
+static void greedy_rollout(GPT *model, TextCodec *tc, KVCache *kv, char *const *question, int n, int max_new,
+                           Rollout *r) {
+    test_rollout(model, tc, kv, question, n, 1, 0.0f, 1, max_new, r);
 }
 
 // Greedy accuracy on the first n problems of a split. If `first` is given it receives
@@ -662,6 +704,35 @@ static float greedy_accuracy(GPT *model, TextCodec *tc, KVCache *kv, const Probl
     if (first) *first = completion_text(tc, &r, 0);
     rollout_free(&r);
     return (float)correct / n;
+}
+
+// The mean of m[0..n) and its standard error: se = std(m) / sqrt(n), std with n - 1
+static void mean_and_se(const double *m, int n, double *mean, double *se) {
+    double sum = 0.0, var = 0.0;
+    for (int i = 0; i < n; i++) sum += m[i];
+    *mean = sum / n;
+    for (int i = 0; i < n; i++) var += (m[i] - *mean) * (m[i] - *mean);
+    *se = n > 1 ? sqrt(var / (n - 1) / n) : 0.0;
+}
+
+// Sampled accuracy on the first n problems, k samples of each at `temperature`, and its
+// standard error over the problems (greedy's is sqrt(acc (1 - acc) / n)):
+//   acc = mean_i m_i,  m_i = right_i / k,  se = std_i(m_i) / sqrt(n)
+static void sampled_accuracy(GPT *model, TextCodec *tc, KVCache *kv, const Problems *P, int n, int k,
+                             float temperature, uint64_t seed, int max_new, float *acc, float *se) {
+    if (n > P->n) n = P->n;
+    Rollout r;
+    test_rollout(model, tc, kv, P->question, n, k, temperature, seed, max_new, &r);
+    double *m = malloc(n * sizeof(double)), mean, err;
+    for (int i = 0; i < n; i++) {
+        int right = 0;
+        for (int j = 0; j < k; j++) right += completion_right(tc, &r, i * k + j, P->gold[i]);
+        m[i] = (double)right / k;
+    }
+    mean_and_se(m, n, &mean, &err);
+    *acc = (float)mean; *se = (float)err;
+    free(m);
+    rollout_free(&r);
 }
 
 // AUROC of scores against binary labels (ties count half); NAN if one class is empty
@@ -766,25 +837,8 @@ static PretrainStats pretrain_step(const PretrainArgs *a, GPT *model, TextCodec 
 // the two loops. Each step is followed by its log row, an evaluation when due, and the
 // checkpoint with its run state (for --resume) when due or when stopping.
 
-// what the loops use from the sections after them: the plumbing
-typedef struct CsvLog CsvLog;
+// what the loops use from the run state (data/state.h, included after the commands)
 typedef struct RunState RunState;
-static CsvLog *csv_open(const char *path, const char *out, const char *header);
-static void csv_row(CsvLog *log, const char *row);
-static void csv_restore(CsvLog *log, const char *text);
-static const char *csv_text(const CsvLog *log, size_t *len);
-static const char *csv_path(const CsvLog *log);
-static void csv_close(CsvLog *log);
-static void progress(const char *what, int done, int total, double t_start, const char *extra);
-static void path_with_ext(const char *path, const char *ext, char *out, size_t cap);
-static void ensure_synth_data(const char *dir);
-static void save_checkpoint_or_die(const GPT *model, TextCodec *tc, const char *path);
-static int load_checkpoint_or_die(GPT *model, TextCodec *tc, const char *path);
-static void load_model_or_die(GPT *model, TextCodec *tc, const char *path, const char *why);
-static void catch_stop_signals(void);
-static int stop_requested(int bad_in_row);
-static void stop_if_asked(int bad_in_row, int step, int next, const char *out, const char *state_path);
-static void set_threads(int threads);
 static char *pretrain_flags(const PretrainArgs *a);
 static char *rl_flags(const RLArgs *a);
 static RunState *state_resume(const char *path, int resume, const char *flags);
@@ -973,11 +1027,15 @@ static float run_pretrain(const PretrainArgs *args) {
 
 // what the default run draws and tabulates
 typedef struct {
-    int steps, n_test;
-    float *test_acc; int *test_step; // greedy test accuracy at evaluated steps (step 0 = the start)
+    int steps, n_test;               // steps run (fewer when early stopping ended the run)
+    TestAccuracy *test; int *test_step; // test accuracy at evaluated steps (step 0 = the start)
     float *reward, *length;          // (steps + 1) per-step reward mean and completion length
+    int best;                        // with --val-n: the evaluation whose policy --out keeps, else -1
     double seconds;
 } RLResult;
+
+// early stopping (--val-n): the validation accuracy that picked --out's policy
+typedef struct { float acc; int step, since; } BestSoFar;
 
 typedef struct {
     RLArgs *a;
@@ -986,7 +1044,8 @@ typedef struct {
     KVCache kv;
     Learner L;
     Batch batch;
-    Problems rl, test;
+    Problems rl, test, val; // val: the last --val-n problems of rl.jsonl, held out (early stopping)
+    BestSoFar best;
     CsvLog *log;
     RLResult *res;
     int step, bad_in_row; // the next step to run; consecutive skipped (non-finite) steps
@@ -1015,12 +1074,52 @@ static void rl_load_models(RLRun *run) {
             e->model = &e->own;
         }
     }
-    for (int k = 0; k < a->n_meta && run->L.rlme; k++) {
+}
+
+// The context the evaluator needs after a completion: the longest meta-question suffix,
+// with the longest reference answer of the rl split when RLME-GT may show one.
+static int evaluator_room(const RLArgs *a, TextCodec *tc, const Problems *rl) {
+    int room = 0, longest = 0;
+    for (int i = 0; a->gt_frac > 0 && i < rl->n; i++) if (strlen(rl->gold[i]) > strlen(rl->gold[longest])) longest = i;
+    for (int k = 0; k < a->n_meta; k++) {
         TokIds suffix = {0};
-        encode_meta_suffix(&run->tc, a->meta[k].question, &suffix);
-        if ((int)suffix.n > run->L.n_suffix) run->L.n_suffix = (int)suffix.n;
+        encode_meta_suffix(tc, a->meta[k].question, a->gt_frac > 0 ? rl->gold[longest] : NULL, &suffix);
+        if ((int)suffix.n > room) room = (int)suffix.n;
         tok_ids_free(&suffix);
     }
+    return room;
+}
+
+// Test accuracy after `step` (at step 0 the base's, when --init's is not known yet), for
+// the log (acc: its four CSV columns) and the figure; with --val-n also the validation
+// accuracy (val: its column), and a better one makes this policy the one --out keeps.
+static void rl_evaluate(RLRun *run, int step, char *acc, size_t cap, char *val, size_t vcap) {
+    const RLArgs *a = run->a;
+    RLResult *res = run->res;
+    TestAccuracy t = step == 0 ? a->base : (TestAccuracy){NAN, NAN, NAN, NAN};
+    int n_test = a->eval_n < run->test.n ? a->eval_n : run->test.n;
+    uint64_t seed = (uint64_t)a->seed << 32 | (uint32_t)step; // the sampled accuracy's draws, for every resume alike
+    if (isnan(t.greedy)) t.greedy = greedy_accuracy(&run->policy, &run->tc, &run->kv, &run->test, n_test, a->max_new,
+                                                    NULL);
+    t.greedy_se = sqrtf(t.greedy * (1.0f - t.greedy) / n_test);
+    if (a->eval_k && isnan(t.sampled))
+        sampled_accuracy(&run->policy, &run->tc, &run->kv, &run->test, n_test, a->eval_k, a->temperature, seed,
+                         a->max_new, &t.sampled, &t.sampled_se);
+    res->test[res->n_test] = t; res->test_step[res->n_test++] = step;
+    int n = snprintf(acc, cap, "%.4f,%.4f,", t.greedy, t.greedy_se);
+    if (a->eval_k) snprintf(acc + n, cap - n, "%.4f,%.4f", t.sampled, t.sampled_se);
+    else snprintf(acc + n, cap - n, ",");
+    val[0] = '\0';
+    if (!a->val_n) return;
+    float v = greedy_accuracy(&run->policy, &run->tc, &run->kv, &run->val, a->val_n, a->max_new, NULL);
+    snprintf(val, vcap, "%.4f", v);
+    run->best.since++;
+    if (v > run->best.acc) {
+        run->best = (BestSoFar){.acc = v, .step = step};
+        save_checkpoint_or_die(&run->policy, &run->tc, a->out);
+    }
+    res->best = -1;
+    for (int i = 0; i < res->n_test; i++) if (res->test_step[i] == run->best.step) res->best = i;
 }
 
 static void rl_open(RLRun *run, RLArgs *a, RLResult *res) {
@@ -1035,6 +1134,9 @@ static void rl_open(RLRun *run, RLArgs *a, RLResult *res) {
     int maxT = run->policy.config.max_seq_len, P = a->prompts, G = a->group, n = P * G;
     load_split_or_die(&run->rl, a->data_dir, "rl", 0);
     load_split_or_die(&run->test, a->data_dir, "test", 0);
+    if (a->val_n >= run->rl.n) die("--val-n %d leaves no prompts of the %d in %s", a->val_n, run->rl.n, run->rl.path);
+    split_tail(&run->rl, a->val_n, &run->val);
+    if (run->L.rlme) run->L.n_suffix = evaluator_room(a, &run->tc, &run->rl);
     require_prompts_fit(&run->rl, run->rl.n, &run->tc, maxT, run->L.n_suffix + 1);
     require_prompts_fit(&run->test, a->eval_n, &run->tc, maxT, 1);
     run->flags = rl_flags(a);
@@ -1054,37 +1156,33 @@ static void rl_open(RLRun *run, RLArgs *a, RLResult *res) {
     batch->ref_logp = malloc((size_t)n * a->max_new * sizeof(float)); batch->order = malloc(n * sizeof(int));
     run->log = csv_open(a->log_path, a->out, "step,reward_mean,reward_std,frac_reward_zero_std,completion_len_mean,"
                         "completion_clipped_ratio,entropy,cispo_clip_frac,kl,grad_norm,sec_rollout,sec_reward,"
-                        "sec_update,sample_acc,test_acc,auroc,auroc_within,reward_gap\n");
+                        "sec_update,sample_acc,test_acc,test_acc_se,test_acc_sampled,test_acc_sampled_se,auroc,"
+                        "auroc_within,reward_gap,val_acc\n");
     int max_tests = a->steps + 1; // every step could be an evaluated one
-    *res = (RLResult){.steps = a->steps, .test_acc = malloc(max_tests * sizeof(float)),
+    *res = (RLResult){.steps = a->steps, .test = malloc(max_tests * sizeof(TestAccuracy)),
                       .test_step = malloc(max_tests * sizeof(int)), .reward = calloc(a->steps + 1, sizeof(float)),
-                      .length = calloc(a->steps + 1, sizeof(float))};
+                      .length = calloc(a->steps + 1, sizeof(float)), .best = -1};
+    run->best = (BestSoFar){.acc = -1.0f};
     if (saved) {
         rl_restore(saved, run);
         state_close(saved);
         if (run->step > a->steps) fprintf(stderr, "%s: the run is already complete\n", run->state_path);
         else fprintf(stderr, "resuming %s at step %d of %d\n", run->state_path, run->step, a->steps);
     } else {
-        float base = isnan(a->base_acc) ? greedy_accuracy(&run->policy, &run->tc, &run->kv, &run->test, a->eval_n,
-                                                          a->max_new, NULL) : a->base_acc;
-        res->test_acc[res->n_test] = base; res->test_step[res->n_test++] = 0;
-        char row[64];
-        snprintf(row, sizeof(row), "0,,,,,,,,,,,,,,%.4f,,,\n", base);
+        char acc[64], val[16], row[160];
+        rl_evaluate(run, 0, acc, sizeof(acc), val, sizeof(val));
+        snprintf(row, sizeof(row), "0,,,,,,,,,,,,,,%s,,,,%s\n", acc, val);
         csv_row(run->log, row);
-        fprintf(stderr, "%s: step 0 greedy test accuracy %.1f%%\n", a->reward, 100 * base);
+        TestAccuracy b = res->test[0];
+        fprintf(stderr, "%s: step 0 test accuracy greedy %.1f%% +- %.1f, sampled %.1f%% +- %.1f\n", a->reward,
+                100 * b.greedy, 100 * b.greedy_se, 100 * b.sampled, 100 * b.sampled_se);
     }
-}
-
-// greedy test accuracy after `step`, for the log (acc: its CSV column) and the figure
-static void rl_evaluate(RLRun *run, int step, char *acc, size_t cap) {
-    float ta = greedy_accuracy(&run->policy, &run->tc, &run->kv, &run->test, run->a->eval_n, run->a->max_new, NULL);
-    run->res->test_acc[run->res->n_test] = ta; run->res->test_step[run->res->n_test++] = step;
-    snprintf(acc, cap, "%.4f", ta);
 }
 
 // The step's CSV row (TRL's metric names; acc: the evaluation's, if any) and the progress
 // line. Labels are read here, for the diagnostics only.
-static void rl_log(RLRun *run, const char *fault, int step, const char *acc, double t_start, int first_step) {
+static void rl_log(RLRun *run, const char *fault, int step, const char *acc, const char *val, double t_start,
+                   int first_step) {
     const RLArgs *a = run->a;
     const Batch *batch = &run->batch;
     const Rollout *r = &batch->r;
@@ -1107,17 +1205,17 @@ static void rl_log(RLRun *run, const char *fault, int step, const char *acc, dou
     diagnose(&run->tc, &run->rl, batch, P, G, &d);
     char row[1024], diag[96] = ",,", extra[200];
     if (run->L.rlme) snprintf(diag, sizeof(diag), "%.4f,%.4f,%.4f", d.auroc, d.auroc_within, d.reward_gap);
-    snprintf(row, sizeof(row), "%d,%.5f,%.5f,%.4f,%.2f,%.4f,%.4f,%.5f,%.6f,%.4f,%.2f,%.2f,%.2f,%.4f,%s,%s\n", step,
-             rmean, sqrt(rvar / n), (double)zero_std / P, len_mean / n, (double)clipped / n, batch->first.entropy,
-             batch->last.clip_frac, batch->first.kl, batch->last.grad_norm, batch->sec_rollout, batch->sec_reward,
-             batch->sec_update, d.acc, acc, diag);
+    snprintf(row, sizeof(row), "%d,%.5f,%.5f,%.4f,%.2f,%.4f,%.4f,%.5f,%.6f,%.4f,%.2f,%.2f,%.2f,%.4f,%s,%s,%s\n",
+             step, rmean, sqrt(rvar / n), (double)zero_std / P, len_mean / n, (double)clipped / n,
+             batch->first.entropy, batch->last.clip_frac, batch->first.kl, batch->last.grad_norm, batch->sec_rollout,
+             batch->sec_reward, batch->sec_update, d.acc, acc[0] ? acc : ",,,", diag, val);
     csv_row(run->log, row);
     res->reward[step] = (float)rmean;
     res->length[step] = (float)(len_mean / n);
     if (fault)
         fprintf(stderr, "\nstep %d: non-finite %s, update skipped (%d in a row)\n", step, fault, run->bad_in_row);
     snprintf(extra, sizeof(extra), "reward %.3f  sample acc %.0f%%  len %.0f  test %.1f%%", rmean, 100 * d.acc,
-             len_mean / n, 100 * res->test_acc[res->n_test - 1]);
+             len_mean / n, 100 * res->test[res->n_test - 1].greedy);
     progress(a->reward, step + 1 - first_step, a->steps + 1 - first_step, t_start, extra);
 }
 
@@ -1132,7 +1230,7 @@ static void rl_close(RLRun *run) {
     free(batch->ref_logp); free(batch->order); free(run->L.order);
     for (int j = 0; j < a->n_eval; j++)
         if (a->ev[j].model == &a->ev[j].own) { gpt_free(&a->ev[j].own); tok_free(&a->ev[j].codec.tok); }
-    free_problems(&run->rl); free_problems(&run->test);
+    free_problems(&run->rl); free_problems(&run->test); free_problems(&run->val);
     tok_free(&run->tc.tok);
     gpt_free(&run->policy); gpt_free(&run->ref);
 }
@@ -1146,29 +1244,39 @@ static void run_rl(RLArgs *a, RLResult *res) {
         int step = run.step;
         const char *fault = rl_step(a, &run.L, &run.batch, step);
         run.bad_in_row = fault ? run.bad_in_row + 1 : 0;
-        char acc[16] = "";
-        if (step % a->eval_every == 0 || step == a->steps) rl_evaluate(&run, step, acc, sizeof(acc));
-        rl_log(&run, fault, step, acc, t_start, first_step);
+        char acc[64] = "", val[16] = "";
+        if (step % a->eval_every == 0 || step == a->steps) rl_evaluate(&run, step, acc, sizeof(acc), val, sizeof(val));
+        rl_log(&run, fault, step, acc, val, t_start, first_step);
+        // early stopping: this many evaluations without a better validation accuracy end the run
+        int patience_out = acc[0] && a->patience && run.best.since >= a->patience;
+        if (patience_out) res->steps = step;
         // policy and state are on disk after every evaluation, at the end, and when stopping
-        if (acc[0] || stop_requested(run.bad_in_row)) rl_save(&run, step + 1, run.seconds + now_seconds() - t_start);
+        if (acc[0] || stop_requested(run.bad_in_row))
+            rl_save(&run, patience_out ? a->steps + 1 : step + 1, run.seconds + now_seconds() - t_start);
         stop_if_asked(run.bad_in_row, step, step + 1, a->out, run.state_path);
+        if (patience_out) break;
     }
-    if (first_step > a->steps) save_checkpoint_or_die(&run.policy, &run.tc, a->out); // resumed when complete
+    // resumed when complete: --out is the last policy (with --val-n it already holds the best)
+    if (first_step > a->steps && !a->val_n) save_checkpoint_or_die(&run.policy, &run.tc, a->out);
     res->seconds = run.seconds + (now_seconds() - t_start);
+    if (a->val_n) {
+        TestAccuracy b = res->test[res->best];
+        fprintf(stderr, "early stopping: %s is the policy of step %d (of %d run), validation accuracy %.1f%%, "
+                "test greedy %.1f%%, sampled %.1f%%\n", a->out, run.best.step, res->steps, 100 * run.best.acc,
+                100 * b.greedy, 100 * b.sampled);
+    }
     fprintf(stderr, "wrote %s and %s (%.1f min)\n", a->out, csv_path(run.log), res->seconds / 60);
     rl_close(&run);
 }
 
 static void rl_result_free(RLResult *res) {
-    free(res->test_acc); free(res->test_step); free(res->reward); free(res->length);
+    free(res->test); free(res->test_step); free(res->reward); free(res->length);
 }
 
 // ============================================================================
 // plumbing: flags, files, logs, interruption, the run state, the figure
 // ============================================================================
 
-#include "data/flags.h" // the flag parser: tables in, values out
-#include "data/files.h" // atomic files, checkpoints, CSV logs, progress, Ctrl-C
 
 // ----------------------------------------------------------------------------
 // the command line: each command's flags, once, in a table (name, value, default, kind,
@@ -1202,6 +1310,8 @@ static const Flag PRETRAIN_FLAGS[] = {
      "of those, the share asking\n\"" META_LOGIC "\""},
     {"--meta-concise", "F", "0.15", F_FLOAT, PT(mix.meta_concise), 0, 1, IN_STATE,
      "... and \"" META_CONCISE "\"; the rest ask\n\"" META_CORRECT "\""},
+    {"--meta-ref", "F", "0", F_FLOAT, PT(mix.ref), 0, 1, IN_STATE,
+     "the share of \"" META_CORRECT "\" documents that show the reference\nanswer (a judge for rl --gt-frac)"},
     {"--verdict-weight", "W", "5", F_FLOAT, PT(verdict_weight), 0, 1e4, IN_STATE,
      "loss weight of a verdict token relative to a solution token"},
     {"--judge-frac", "F", "0.12", F_FLOAT, PT(judge_frac), 0, 1, IN_STATE,
@@ -1233,6 +1343,7 @@ static void parse_pretrain_args(PretrainArgs *a, int argc, char **argv, int firs
     if (a->mix.meta_logic + a->mix.meta_concise > 1.0f) die("--meta-logic + --meta-concise must be at most 1");
     a->mix.solution = 1.0f - a->mix.drill - a->mix.meta;
     a->judge_mix.solution = 1.0f - a->judge_mix.drill - a->judge_mix.meta;
+    a->judge_mix.ref = a->mix.ref;
 }
 
 static int cmd_pretrain(int argc, char **argv) {
@@ -1281,10 +1392,23 @@ static const Flag RL_FLAGS[] = {
      "another tokenizer too;\nrepeat for an ensemble, W its weight (default 1)"},
     {"--meta", "\"Q\"[=W]", NULL, F_LIST, RL(meta_flags), 0, 0, NOT_IN_STATE,
      "a meta-question and its weight, repeatable (default \"" META_CORRECT "\"=1)"},
+    {"--aggregate", "mean|min", "mean", F_STR, RL(aggregate), 0, 0, IN_STATE,
+     "mean: r = sum_j v_j sum_k w_k log p_jk over evaluators j and\nmeta-questions k; min: the worst case, r = min_jk "
+     "log p_jk (no weights)"},
     {"--raw-prob", NULL, NULL, F_SWITCH, RL(raw_prob), 0, 0, IN_STATE,
      "reward log P(Yes) instead of log P(Yes)/(P(Yes)+P(No))"},
-    {"--eval-every", "E", "10", F_INT, RL(eval_every), 1, 1e7, IN_STATE, "greedy test accuracy every E steps"},
+    {"--gt-frac", "F", "0", F_FLOAT, RL(gt_frac), 0, 1, IN_STATE,
+     "RLME-GT, READS LABELS: for this share of the samples the evaluator's\ntemplate shows the true answer "
+     "(0.1: RLME-10GT, 0.01: RLME-1GT); the\nbase must have been pretrained with --meta-ref"},
+    {"--eval-every", "E", "10", F_INT, RL(eval_every), 1, 1e7, IN_STATE, "test accuracy every E steps"},
     {"--eval-n", "N", "500", F_INT, RL(eval_n), 1, 1e6, IN_STATE, "test problems per evaluation"},
+    {"--eval-k", "K", "4", F_INT, RL(eval_k), 0, 64, IN_STATE,
+     "samples per test problem at --temperature for the sampled accuracy\n(0: greedy accuracy only)"},
+    {"--val-n", "N", "0", F_INT, RL(val_n), 0, 1e6, IN_STATE,
+     "early stopping, READS LABELS: the last N problems of rl.jsonl are a\nvalidation split (no longer prompts); "
+     "at each evaluation its greedy\naccuracy picks the policy --out keeps (0: off)"},
+    {"--patience", "K", "0", F_INT, RL(patience), 0, 1e6, IN_STATE,
+     "with --val-n: stop after K evaluations without a better validation\naccuracy (0: run every step)"},
     {"--micro-batch", "M", "32", F_INT, RL(micro_batch), 1, 4096, IN_STATE, "sequences per forward (memory only)"},
     {"--seed", "S", "1", F_INT, RL(seed), 0, 0x7fffffff, IN_STATE, "seed of the prompt order and the sampling"},
     {"--threads", "N", NULL, F_INT, RL(threads), 1, 1024, NOT_IN_STATE, "OpenMP threads (default: all)"},
@@ -1307,7 +1431,7 @@ static char *split_weight(const char *flag, const char *arg, char sep, float *w)
 
 // the table's defaults (the default run's RLME with --reward rlme, its RLVR with rlvr)
 static void rl_defaults(RLArgs *a) {
-    *a = (RLArgs){.kl_beta = -1.0f, .base_acc = NAN};
+    *a = (RLArgs){.kl_beta = -1.0f, .base = {NAN, NAN, NAN, NAN}};
     flags_defaults(RL_FLAGS, a);
 }
 
@@ -1328,8 +1452,17 @@ static void parse_rl_args(RLArgs *a, int argc, char **argv, int first) {
     if (!a->init) die("--init CKPT is required");
     if (strcmp(a->scale_rewards, "group") && strcmp(a->scale_rewards, "none"))
         die("--scale-rewards must be group or none, got '%s'", a->scale_rewards);
-    if (!strcmp(a->reward, "rlvr") && (a->n_eval || a->n_meta || a->raw_prob))
-        die("--evaluator, --meta and --raw-prob shape the RLME reward; --reward rlvr reads the label instead");
+    if (strcmp(a->aggregate, "mean") && strcmp(a->aggregate, "min"))
+        die("--aggregate must be mean or min, got '%s'", a->aggregate);
+    int weighted = 0;
+    for (int j = 0; j < a->n_eval; j++) weighted |= a->ev[j].weight != 1.0f;
+    for (int k = 0; k < a->n_meta; k++) weighted |= a->meta[k].weight != 1.0f;
+    if (!strcmp(a->aggregate, "min") && weighted) die("--aggregate min takes no weights (it is min_jk log p_jk)");
+    if (!strcmp(a->reward, "rlvr") && (a->n_eval || a->n_meta || a->raw_prob || a->gt_frac > 0 ||
+                                       strcmp(a->aggregate, "mean")))
+        die("--evaluator, --meta, --aggregate, --raw-prob and --gt-frac shape the RLME reward; --reward rlvr reads the "
+            "label instead");
+    if (a->patience && !a->val_n) die("--patience needs a validation split (--val-n N)");
     if ((long)a->prompts * a->group > 16384)
         die("--prompts x --group is %ld sequences a step, at most 16384", (long)a->prompts * a->group);
     if (a->kl_beta < 0) a->kl_beta = !strcmp(a->reward, "rlme") ? RLME_KL : 0.0f;
@@ -1385,14 +1518,14 @@ static int pretrain_complete(const char *base, int steps, int *have_state);
 static void write_curves_svg(const char *path, const RLResult *rlme, const RLResult *rlvr);
 
 // one of the default run's RL runs from `base`, written to DIR/<reward>.{bin,csv}
-static void default_rl(const DefaultArgs *d, const char *dir, const char *base, int k, float base_acc, int resume,
-                       RLResult *res) {
+static void default_rl(const DefaultArgs *d, const char *dir, const char *base, int k, TestAccuracy base_acc,
+                       int resume, RLResult *res) {
     const char *reward = k == 0 ? "rlme" : "rlvr";
     char *argv[] = {"rl", "--reward", (char *)reward, "--init", (char *)base};
     char out[1024], log_path[1024], state[1024];
     RLArgs a;
     parse_rl_args(&a, 5, argv, 1);
-    a.threads = d->threads; a.seed = d->seed; a.base_acc = base_acc;
+    a.threads = d->threads; a.seed = d->seed; a.base = base_acc;
     if (d->quick) { // toy size: a large lr and no KL, so that a dozen steps visibly move the reward
         a.steps = 16; a.prompts = 8; a.group = 4; a.eval_every = 8; a.eval_n = 100; a.max_new = 96;
         a.lr = 3e-3f; a.kl_beta = 0.0f;
@@ -1432,15 +1565,21 @@ static int cmd_default(int argc, char **argv) {
     // the base's step-0 accuracy is measured once: by pretraining, or by the first RL run;
     // after a new pretraining the RL runs start afresh
     RLResult res[2];
-    default_rl(&d, dir, base, 0, d.quick ? NAN : pretrain_acc, done, &res[0]);
-    default_rl(&d, dir, base, 1, res[0].test_acc[0], done, &res[1]);
+    TestAccuracy measured = {d.quick ? NAN : pretrain_acc, NAN, NAN, NAN};
+    default_rl(&d, dir, base, 0, measured, done, &res[0]);
+    default_rl(&d, dir, base, 1, res[0].test[0], done, &res[1]);
     snprintf(svg, sizeof(svg), "%s/curves.svg", dir);
     write_curves_svg(svg, &res[0], &res[1]);
-    printf("\n%-8s %12s %12s %10s\n", "run", "test acc", "last step", "minutes");
-    printf("%-8s %11.1f%% %12s %10.1f\n", "base", 100 * res[0].test_acc[0], "-", t_pretrain / 60);
-    for (int k = 0; k < 2; k++)
-        printf("%-8s %11.1f%% %12d %10.1f\n", k ? "rlvr" : "rlme", 100 * res[k].test_acc[res[k].n_test - 1],
-               res[k].steps, res[k].seconds / 60);
+    printf("\n%-6s %16s %16s %10s %8s\n", "run", "greedy test acc", "sampled (k=4)", "last step", "minutes");
+    for (int k = -1; k < 2; k++) {
+        const RLResult *r = &res[k < 0 ? 0 : k];
+        TestAccuracy t = r->test[k < 0 ? 0 : r->n_test - 1];
+        char last[16] = "-";
+        if (k >= 0) snprintf(last, sizeof(last), "%d", r->steps);
+        printf("%-6s %8.1f%% +- %4.1f %8.1f%% +- %4.1f %10s %8.1f\n", k < 0 ? "base" : k ? "rlvr" : "rlme",
+               100 * t.greedy, 100 * t.greedy_se, 100 * t.sampled, 100 * t.sampled_se, last,
+               (k < 0 ? t_pretrain : r->seconds) / 60);
+    }
     printf("wrote %s; total %.1f min\n", svg, (now_seconds() - t0) / 60);
     for (int k = 0; k < 2; k++) rl_result_free(&res[k]);
     return 0;
@@ -1506,13 +1645,14 @@ static int cmd_eval(int argc, char **argv) {
     return 0;
 }
 
-typedef struct { const char *model, *question, *answer, *meta; int threads; } JudgeArgs;
+typedef struct { const char *model, *question, *answer, *meta, *reference; int threads; } JudgeArgs;
 #define JU(f) offsetof(JudgeArgs, f)
 static const Flag JUDGE_FLAGS[] = {
     {"--model", "CKPT", NULL, F_STR, JU(model), 0, 0, 0, "the evaluator: a checkpoint with its tokenizer"},
     {"--question", "TEXT", NULL, F_STR, JU(question), 0, 0, 0, "the problem"},
     {"--answer", "TEXT", NULL, F_STR, JU(answer), 0, 0, 0, "the candidate solution"},
     {"--meta", "Q", META_CORRECT, F_STR, JU(meta), 0, 0, 0, "the meta-question"},
+    {"--reference", "N", NULL, F_STR, JU(reference), 0, 0, 0, "a true final number to show the evaluator (RLME-GT)"},
     {"--threads", "N", NULL, F_INT, JU(threads), 1, 1024, 0, "OpenMP threads (default: all)"},
     {0}};
 
@@ -1529,7 +1669,7 @@ static int cmd_judge(int argc, char **argv) {
     TokIds ids = {0};
     encode_prompt(&tc, j.question, &ids);
     encode_append(&tc, j.answer, &ids);
-    encode_meta_suffix(&tc, j.meta, &ids);
+    encode_meta_suffix(&tc, j.meta, j.reference, &ids);
     if ((int)ids.n > model.config.max_seq_len)
         die("question + answer + meta-question is %zu tokens, longer than the context of %d", ids.n,
             model.config.max_seq_len);
@@ -1540,197 +1680,9 @@ static int cmd_judge(int argc, char **argv) {
     return 0;
 }
 
-// ---- score and sample ----
+// ---- score, sample and bench: the network alone (data/tools.h) ----
 
-// The prompt of score/sample as ids: an id list, or text through the checkpoint's
-// tokenizer (has_tok says whether it carries one).
-static int *prompt_ids_or_die(const char *ids_flag, const char *ids_arg, const char *text, const char *question,
-                              const char *model_path, int has_tok, TextCodec *tc, int V, int *n) {
-    if (!!ids_arg + !!text + !!question != 1) die("give exactly one of %s, --prompt/--text or --question", ids_flag);
-    if (ids_arg) return parse_ids(ids_flag, ids_arg, V, n);
-    if (!has_tok) die("%s: checkpoint carries no tokenizer: give token ids with %s", model_path, ids_flag);
-    TokIds ids = {0};
-    if (text) encode_append(tc, text, &ids);
-    else encode_prompt(tc, question, &ids);
-    *n = (int)ids.n;
-    return ids.ids;
-}
-
-typedef struct { const char *model, *ids, *text; int threads; } ScoreArgs;
-#define SC(f) offsetof(ScoreArgs, f)
-static const Flag SCORE_FLAGS[] = {
-    {"--model", "CKPT", NULL, F_STR, SC(model), 0, 0, 0, "llm.c-format fp32 checkpoint (version 3)"},
-    {"--ids", "LIST", NULL, F_STR, SC(ids), 0, 0, 0, "comma-separated token ids, 2 <= n <= max_seq_len"},
-    {"--text", "TEXT", NULL, F_STR, SC(text), 0, 0, 0, "text, encoded with the checkpoint's tokenizer"},
-    {"--threads", "N", NULL, F_INT, SC(threads), 1, 1024, 0, "OpenMP threads (default: all)"},
-    {0}};
-
-static int cmd_score(int argc, char **argv) {
-    ScoreArgs s = {0};
-    parse_flags(SCORE_FLAGS, &s, argc, argv, 2, "usage: train_rlme score --model CKPT (--ids 5,17,3,... | --text "
-                "TEXT)\nPrints log pi(ids[t] | ids[<t]) for t = 1..n-1 (natural log), space-separated.\n", "flag");
-    if (!s.ids && !s.text) die("--ids or --text is required (see: train_rlme score --help)");
-    set_threads(s.threads);
-    GPT model;
-    TextCodec tc;
-    int has_tok = load_checkpoint_or_die(&model, &tc, s.model), n;
-    int *ids = prompt_ids_or_die("--ids", s.ids, s.text, NULL, s.model, has_tok, &tc, model.config.vocab_size, &n);
-    if (n < 2) die("need at least 2 tokens to score one (got %d)", n);
-    if (n > model.config.max_seq_len)
-        die("the sequence has %d tokens, longer than the context (%d)", n, model.config.max_seq_len);
-    gpt_forward(&model, ids, ids + 1, 1, n - 1);
-    for (int t = 0; t < n - 1; t++) printf(t ? " %.6f" : "%.6f", model.logp[t]);
-    printf("\n");
-    free(ids);
-    if (has_tok) tok_free(&tc.tok);
-    gpt_free(&model);
-    return 0;
-}
-
-typedef struct {
-    const char *model, *prompt_ids, *prompt, *question;
-    int max_new, num, threads, print_ids, stop, seed;
-    float temperature, top_p;
-} SampleArgs;
-#define SA(f) offsetof(SampleArgs, f)
-static const Flag SAMPLE_FLAGS[] = {
-    {"--model", "CKPT", NULL, F_STR, SA(model), 0, 0, 0, "llm.c-format fp32 checkpoint (version 3)"},
-    {"--prompt-ids", "LIST", NULL, F_STR, SA(prompt_ids), 0, 0, 0, "comma-separated prompt token ids"},
-    {"--prompt", "TEXT", NULL, F_STR, SA(prompt), 0, 0, 0, "prompt text, encoded with the checkpoint's tokenizer"},
-    {"--question", "TEXT", NULL, F_STR, SA(question), 0, 0, 0, "a problem in the RL prompt template"},
-    {"--max-new", "N", "32", F_INT, SA(max_new), 1, 1 << 16, 0, "tokens to generate (prompt + N <= max_seq_len)"},
-    {"--temperature", "T", "1", F_FLOAT, SA(temperature), 0, 100, 0, "0 = greedy"},
-    {"--top-p", "P", "1", F_FLOAT, SA(top_p), 1e-6, 1, 0, "nucleus sampling mass in (0, 1]"},
-    {"--seed", "S", "1", F_INT, SA(seed), 0, 0x7fffffff, 0, "RNG seed"},
-    {"--num", "N", "1", F_INT, SA(num), 1, 4096, 0, "samples, drawn together in one batch"},
-    {"--stop", "ID", NULL, F_INT, SA(stop), 0, 1 << 24, 0, "stop a sample at this token (default: <|endoftext|>)"},
-    {"--print-ids", NULL, NULL, F_SWITCH, SA(print_ids), 0, 0, 0, "print token ids, not text"},
-    {"--threads", "N", NULL, F_INT, SA(threads), 1, 1024, 0, "OpenMP threads (default: all)"},
-    {0}};
-
-static int cmd_sample(int argc, char **argv) {
-    SampleArgs s = {.stop = -1};
-    parse_flags(SAMPLE_FLAGS, &s, argc, argv, 2, "usage: train_rlme sample --model CKPT (--prompt-ids 5,17,3 | "
-                "--prompt TEXT | --question TEXT)\nGenerates continuations: text when the checkpoint carries a "
-                "tokenizer, ids with --print-ids.\n", "flag");
-    set_threads(s.threads);
-    GPT model;
-    TextCodec tc;
-    int has_tok = load_checkpoint_or_die(&model, &tc, s.model), n;
-    if (!has_tok && !s.print_ids) die("%s: checkpoint carries no tokenizer: use --print-ids", s.model);
-    if (s.stop < 0 && has_tok) s.stop = tc.eot;
-    int *prompt = prompt_ids_or_die("--prompt-ids", s.prompt_ids, s.prompt, s.question, s.model, has_tok, &tc,
-                                    model.config.vocab_size, &n);
-    if (n < 1) die("the prompt is empty");
-    if (n + s.max_new - 1 > model.config.max_seq_len)
-        die("prompt (%d tokens) + --max-new %d exceeds the context of %d", n, s.max_new, model.config.max_seq_len);
-    Rollout r; // every sample shares the one prompt
-    rollout_alloc(&r, s.num, s.max_new);
-    for (int i = 0; i < n; i++) tok_ids_push(&r.prompts, prompt[i]);
-    for (int i = 0; i < s.num; i++) { r.off[i] = 0; r.len[i] = n; }
-    KVCache kv;
-    kvcache_init(&kv, model.config, s.num);
-    SampleConfig sc = {.temperature = s.temperature, .top_p = s.top_p, .max_new = s.max_new, .stop_token = s.stop};
-    uint64_t rng = rng_seed((uint64_t)s.seed);
-    generate_all(&model, &kv, &r, sc, &rng);
-    for (int i = 0; i < s.num; i++) {
-        for (int j = 0; s.print_ids && j < r.out_len[i]; j++)
-            printf(j ? ",%d" : "%d", r.out[(size_t)i * s.max_new + j]);
-        char *text = s.print_ids ? strdup("") : completion_text(&tc, &r, i);
-        printf("%s%s\n", text, s.num > 1 && !s.print_ids ? "\n---" : "");
-        free(text);
-    }
-    kvcache_free(&kv); rollout_free(&r); free(prompt);
-    if (has_tok) tok_free(&tc.tok);
-    gpt_free(&model);
-    return 0;
-}
-
-// ---- bench: tokens per second of a training step and of batched decoding ----
-
-typedef struct { int layers, heads, channels, vocab, seq, batch, steps, threads; } BenchArgs;
-#define BE(f) offsetof(BenchArgs, f)
-static const Flag BENCH_FLAGS[] = {
-    {"--layers", "L", "6", F_INT, BE(layers), 1, 64, 0, "transformer blocks"},
-    {"--heads", "H", "8", F_INT, BE(heads), 1, 256, 0, "attention heads"},
-    {"--channels", "C", "256", F_INT, BE(channels), 1, 8192, 0, "width"},
-    {"--vocab", "V", "1024", F_INT, BE(vocab), 2, 1 << 20, 0, "vocabulary"},
-    {"--seq", "T", "256", F_INT, BE(seq), 2, 8192, 0, "context"},
-    {"--batch", "B", "16", F_INT, BE(batch), 1, 4096, 0, "rows per step"},
-    {"--steps", "N", "5", F_INT, BE(steps), 1, 100000, 0, "timed training steps after one warm-up"},
-    {"--threads", "N", NULL, F_INT, BE(threads), 1, 1024, 0, "OpenMP threads (default: all)"},
-    {0}};
-
-// FLOPs of one forward pass over B x T tokens (multiply-add = 2): the linear
-// layers 2*BT*12C^2 per layer plus the LM head, and causal attention's two
-// products (scores and weighted values) over the T(T+1)/2 visible pairs.
-static double forward_flops(GPTConfig c, int B, int T) {
-    double BT = (double)B * T, C = c.channels;
-    double linear = 2.0 * BT * (12.0 * C * C * c.num_layers + C * c.padded_vocab_size);
-    double attention = 2.0 * 2.0 * B * (T * (T + 1) / 2.0) * C * c.num_layers;
-    return linear + attention;
-}
-
-static int cmd_bench(int argc, char **argv) {
-    BenchArgs b = {0};
-    parse_flags(BENCH_FLAGS, &b, argc, argv, 2, "usage: train_rlme bench [options]\n"
-                "Times forward + backward + AdamW on random data, then batched KV-cache decoding. The first line\n"
-                "names the GEMM micro-kernel (`make SIMD=avx512|avx2|neon|none`) and its FMA peak on these threads,\n"
-                "measured here; the step's GFLOP/s is a % of that peak.\n", "flag");
-    if (b.channels % b.heads) die("--heads %d does not divide --channels %d", b.heads, b.channels);
-    set_threads(b.threads);
-    int B = b.batch, T = b.seq, V = b.vocab;
-    GPTConfig cfg = {.max_seq_len = T, .vocab_size = V, .padded_vocab_size = (V + 127) / 128 * 128,
-                     .num_layers = b.layers, .num_heads = b.heads, .channels = b.channels};
-    GPT model;
-    gpt_init_random(&model, cfg, 1337);
-    uint64_t rng = rng_seed(42);
-    size_t BT = (size_t)B * T;
-    int *tokens = malloc((BT + 1) * sizeof(int));
-    float *c = malloc(BT * sizeof(float));
-    for (size_t i = 0; i <= BT; i++) tokens[i] = (int)(rng_u64(&rng) % V);
-    for (size_t i = 0; i < BT; i++) c[i] = 1.0f / BT;
-    AdamWConfig opt = {.lr = 1e-4f, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f, .weight_decay = 0.1f};
-    double peak = mm_peak_gflops(num_threads());
-    printf("kernel=%s fma_peak_gflops=%.1f (measured, %d threads)\n", MM_KERNEL_NAME, peak, num_threads());
-    printf("model: L=%d NH=%d C=%d V=%d (Vp=%d) T=%d, %zu parameters; batch B=%d; threads=%d\n", b.layers, b.heads,
-           b.channels, V, cfg.padded_vocab_size, T, model.num_parameters, B, num_threads());
-    double t_fwd = 0, t_bwd = 0, t_opt = 0;
-    for (int s = -1; s < b.steps; s++) { // step -1 warms up (allocations, caches)
-        double t0 = now_seconds();
-        gpt_forward(&model, tokens, tokens + 1, B, T);
-        double t1 = now_seconds();
-        gpt_zero_grad(&model);
-        gpt_backward(&model, c);
-        double t2 = now_seconds();
-        gpt_clip_grad_norm(&model, 1.0f);
-        gpt_adamw_update(&model, opt);
-        double t3 = now_seconds();
-        if (s >= 0) { t_fwd += t1 - t0; t_bwd += t2 - t1; t_opt += t3 - t2; }
-    }
-    double step = (t_fwd + t_bwd + t_opt) / b.steps, flops = 3.0 * forward_flops(cfg, B, T); // backward = 2x forward
-    printf("ms_per_step=%.1f (forward %.1f, backward %.1f, adamw %.1f)\n", 1e3 * step, 1e3 * t_fwd / b.steps,
-           1e3 * t_bwd / b.steps, 1e3 * t_opt / b.steps);
-    printf("train_gflops=%.1f (%.0f%% of the measured %.0f GFLOP/s FMA peak of %d threads)\n", flops / step * 1e-9,
-           100.0 * flops / step * 1e-9 / peak, peak, num_threads());
-    printf("train_tok_per_s=%.1f\n", BT / step);
-    // decoding: B sequences with ragged prompts of 1..8 tokens, T/2 new tokens each
-    Rollout r;
-    rollout_alloc(&r, B, T / 2);
-    for (int i = 0; i < B; i++) { r.off[i] = i * 8; r.len[i] = 1 + i % 8; }
-    for (int i = 0; i < B * 8; i++) tok_ids_push(&r.prompts, tokens[i]);
-    KVCache kv;
-    kvcache_init(&kv, cfg, B);
-    SampleConfig sc = {.temperature = 1.0f, .top_p = 1.0f, .max_new = T / 2, .stop_token = -1};
-    double t0 = now_seconds();
-    generate_all(&model, &kv, &r, sc, &rng);
-    double dt = now_seconds() - t0;
-    long generated = 0;
-    for (int i = 0; i < B; i++) generated += r.out_len[i];
-    printf("decode: %d sequences x %d new tokens in %.2f s\ndecode_tok_per_s=%.1f\n", B, T / 2, dt, generated / dt);
-    kvcache_free(&kv); rollout_free(&r); free(tokens); free(c); gpt_free(&model);
-    return 0;
-}
+#include "data/tools.h"
 
 // ----------------------------------------------------------------------------
 // the run state: what --resume needs to continue a run bit-exactly

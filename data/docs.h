@@ -133,8 +133,10 @@ static void make_candidate(const SynthProblem *p, uint64_t *rng, Candidate *c) {
 
 // The shares of document kinds (solution + meta + drill: any scale), of meta-evaluation
 // documents asking the logic and conciseness questions (the rest ask META_CORRECT), and
-// of META_CORRECT documents judging one of the model's own samples (when a pool is given)
-typedef struct { float solution, meta, drill; float meta_logic, meta_concise, own; } DocMix;
+// of META_CORRECT documents
+// documents judging one of the model's own samples (when a pool is given), and of
+// META_CORRECT documents whose template shows the reference answer (what RLME-GT asks)
+typedef struct { float solution, meta, drill; float meta_logic, meta_concise, own, ref; } DocMix;
 
 // The GSM8K verifier recipe: the model's own samples on train questions, labelled
 // against the train answers, as candidates — the errors the generator really makes.
@@ -212,7 +214,8 @@ static void make_document(Doc *d, TextCodec *tc, const Problems *train, int idx,
         const char *mq = judgement(p, mix, own, own_pick, hint, rng, &c, &verdict);
         doc_add(d, tc, c.text, 0);
         ids.n = 0;
-        encode_meta_suffix(tc, mq, &ids);
+        int show_ref = mix.ref > 0 && !strcmp(mq, META_CORRECT) && synth_uniform(rng) < mix.ref;
+        encode_meta_suffix(tc, mq, show_ref ? train->gold[idx] : NULL, &ids);
         doc_add_ids(d, &ids, 0);
         doc_add_token(d, verdict ? tc->yes : tc->no, LOSS_VERDICT);
         doc_add_token(d, tc->eot, 0);
@@ -344,7 +347,7 @@ static void judge_auroc(GPT *model, TextCodec *tc, const Problems *P, int n, dou
     float *p = malloc(m * sizeof(float)), *score = malloc(m * sizeof(float));
     int *kind_of = malloc(m * sizeof(int)), *order = malloc(m * sizeof(int));
     TokIds ids = {0}, suffix = {0};
-    encode_meta_suffix(tc, META_CORRECT, &suffix);
+    encode_meta_suffix(tc, META_CORRECT, NULL, &suffix);
     uint64_t rng = 12345;
     char text[2048];
     for (int c = 0; c < m; c++) {
@@ -366,7 +369,7 @@ static void judge_auroc(GPT *model, TextCodec *tc, const Problems *P, int n, dou
         valid++;
     }
     r.n = valid;
-    ask_evaluator(model, tc, &r, order, META_CORRECT, 32, 0, "judge", p);
+    ask_evaluator(model, tc, &r, order, META_CORRECT, NULL, 32, 0, "judge", p);
     for (int kind = 1; kind <= 2; kind++) { // correct (kind 0) against each wrong kind
         int k2 = 0;
         for (int c = 0; c < valid; c++)

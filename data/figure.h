@@ -8,11 +8,13 @@ train_rlme.c after the loops (it reads their RLResult).
 
 typedef struct { const char *name, *color; const RLResult *r; } Curve;
 
-// what panel `what` plots of a run: its i-th point (step, value) and how many there are
-static int curve_points(const RLResult *r, int what) { return what == 0 ? r->n_test : r->steps; }
-static double curve_x(const RLResult *r, int what, int i) { return what == 0 ? r->test_step[i] : i + 1; }
+// What a panel plots of a run (what: 0 greedy test accuracy, 1 reward, 2 completion length,
+// 3 sampled test accuracy, drawn dashed in panel 0): its i-th point and how many there are.
+static int curve_points(const RLResult *r, int what) { return what == 0 || what == 3 ? r->n_test : r->steps; }
+static double curve_x(const RLResult *r, int what, int i) { return what == 0 || what == 3 ? r->test_step[i] : i + 1; }
 static double curve_y(const RLResult *r, int what, int i) {
-    return what == 0 ? 100.0 * r->test_acc[i] : what == 1 ? r->reward[i + 1] : r->length[i + 1];
+    return what == 0 ? 100.0 * r->test[i].greedy : what == 3 ? 100.0 * r->test[i].sampled
+         : what == 1 ? r->reward[i + 1] : r->length[i + 1];
 }
 
 // one panel: axes at (x0, y0) of size w x h, a polyline per curve
@@ -52,10 +54,14 @@ static void svg_panel(FILE *f, double x0, double y0, double w, double h, const c
         fprintf(f, "<text x='%.1f' y='%.1f' font-size='10' fill='#555'>base %.1f%%</text>\n", x0 + 4, yb - 4,
                 100.0 * base_line);
     }
-    for (int c = 0; c < n_curves; c++) {
-        fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='2' points='", curves[c].color);
-        for (int i = 0; i < curve_points(curves[c].r, what); i++)
-            fprintf(f, "%.1f,%.1f ", SX(curve_x(curves[c].r, what, i)), SY(curve_y(curves[c].r, what, i)));
+    int kinds[2] = {what, 3}, n_kinds = what == 0 ? 2 : 1; // panel 0 also draws the sampled accuracy, dashed
+    for (int c = 0; c < n_curves; c++) for (int q = 0; q < n_kinds; q++) {
+        int k = kinds[q];
+        if (k == 3 && isnan(curve_y(curves[c].r, 3, 0))) continue; // (rl --eval-k 0)
+        fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='2'%s points='", curves[c].color,
+                k == 3 ? " stroke-dasharray='6,3'" : "");
+        for (int i = 0; i < curve_points(curves[c].r, k); i++)
+            fprintf(f, "%.1f,%.1f ", SX(curve_x(curves[c].r, k, i)), SY(curve_y(curves[c].r, k, i)));
         fprintf(f, "'/>\n");
     }
     #undef SX
@@ -77,7 +83,8 @@ static void write_curves_svg(const char *path, const RLResult *rlme, const RLRes
         fprintf(f, "<line x1='%d' y1='31' x2='%d' y2='31' stroke='%s' stroke-width='3'/>"
                    "<text x='%d' y='35' font-size='12'>%s</text>\n",
                 380 + 170 * c, 400 + 170 * c, curves[c].color, 405 + 170 * c, curves[c].name);
-    svg_panel(f, 70, 60, 280, 220, "greedy test accuracy (%)", "accuracy %", curves, 2, 0, rlme->test_acc[0]);
+    svg_panel(f, 70, 60, 280, 220, "test accuracy (%): greedy, sampled - -", "accuracy %", curves, 2, 0,
+              rlme->test[0].greedy);
     // the reward panel compares runs of one reward kind only: RLME's log p and RLVR's 0/1 differ in scale
     svg_panel(f, 420, 60, 280, 220, "mean reward (own scale per run)", "reward", curves, 2, 1, -1);
     svg_panel(f, 770, 60, 280, 220, "completion length (tokens)", "tokens", curves, 2, 2, -1);

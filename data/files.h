@@ -1,7 +1,7 @@
 /*
 data/files.h — what train_rlme.c writes and how: atomic files, directories, checkpoints
 that carry their tokenizer, CSV logs, the progress line, Ctrl-C and numerical faults.
-Included by train_rlme.c after its loops (they declare what they use of it).
+Included by train_rlme.c after its templates (it uses die and TextCodec).
 */
 // ----------------------------------------------------------------------------
 // files: atomic writes, directories, checkpoints that carry their tokenizer
@@ -126,7 +126,7 @@ static void progress(const char *what, int done, int total, double t_start, cons
 
 // A CSV log, rewritten whole after each row (temporary file + rename), so an
 // interrupted run leaves the last complete log rather than a torn one.
-struct CsvLog { char *path; char *text; size_t len, cap; };
+typedef struct { char *path; char *text; size_t len, cap; } CsvLog;
 
 // Opens a log at `path`, or when that is NULL beside the checkpoint `out` (its
 // extension replaced by .csv); creates the directories of both.

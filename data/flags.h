@@ -2,8 +2,11 @@
 data/flags.h — the command line of train_rlme.c: one table per command (name, value,
 default, kind, field, range, whether a resume must agree on it, help) drives parsing,
 --help and the run state's record of the flags that shape a run. Every bad flag or value
-is one clear line and exit 2. Included by train_rlme.c before its command tables.
+is one clear line and exit 2. Included by train_rlme.c after its templates.
 */
+
+#define FLAG_LIST_MAX 8 // the values of a repeatable flag (--evaluator, --meta)
+typedef struct { const char *v[FLAG_LIST_MAX]; int n; } FlagList;
 // ----------------------------------------------------------------------------
 // flags: one table per command drives parsing, --help and the run state's record of
 // the flags that shape a run. Every bad flag or value is one clear line and exit 2.

@@ -408,7 +408,7 @@ static int pretrain_complete(const char *base, int steps, int *have_state) {
 
 static void rl_save(const RLRun *run, int next, double seconds) {
     const RLResult *res = run->res;
-    save_checkpoint_or_die(&run->policy, (TextCodec *)&run->tc, run->a->out);
+    if (!run->a->val_n) save_checkpoint_or_die(&run->policy, (TextCodec *)&run->tc, run->a->out); // else: the best
     double prog[3] = {next, run->bad_in_row, seconds};
     int32_t next_prompt = run->L.next, n_test = res->n_test;
     size_t csv_len;
@@ -421,7 +421,10 @@ static void rl_save(const RLRun *run, int next, double seconds) {
     state_put(&b, "RORD", run->L.order, (size_t)run->rl.n * sizeof(int));
     state_put(&b, "RNXT", &next_prompt, sizeof(next_prompt));
     state_put(&b, "NTST", &n_test, sizeof(n_test));
-    state_put(&b, "TACC", res->test_acc, res->n_test * sizeof(float));
+    int32_t best[3] = {run->best.step, run->best.since, res->steps < run->a->steps ? res->steps : 0}; // 0: not stopped
+    state_put(&b, "TACC", res->test, res->n_test * sizeof(TestAccuracy));
+    state_put(&b, "BEST", &run->best.acc, sizeof(run->best.acc));
+    state_put(&b, "BSTP", best, sizeof(best));
     state_put(&b, "TSTP", res->test_step, res->n_test * sizeof(int));
     state_put(&b, "REWD", res->reward, next * sizeof(float));
     state_put(&b, "LENG", res->length, next * sizeof(float));
@@ -458,8 +461,18 @@ static void rl_restore(const RunState *s, RLRun *run) {
     if (n_test < 1 || n_test > run->step || n_test > res->steps + 1)
         die("%s: run state's evaluation count is corrupt", s->path);
     res->n_test = n_test;
-    state_get(s, "TACC", res->test_acc, n_test * sizeof(float));
+    state_get(s, "TACC", res->test, n_test * sizeof(TestAccuracy));
+    int32_t best[3];
+    state_get(s, "BEST", &run->best.acc, sizeof(run->best.acc));
+    state_get(s, "BSTP", best, sizeof(best));
+    if (best[0] < 0 || best[0] >= run->step || best[1] < 0 || best[2] < 0 || best[2] > res->steps)
+        die("%s: run state's early-stopping record is corrupt", s->path);
+    run->best.step = best[0]; run->best.since = best[1];
+    if (best[2]) { res->steps = best[2]; run->step = run->a->steps + 1; } // stopped early: complete
     state_get(s, "TSTP", res->test_step, n_test * sizeof(int));
+    res->best = -1;
+    for (int i = 0; run->a->val_n && i < n_test; i++) if (res->test_step[i] == run->best.step) res->best = i;
+    if (run->a->val_n && res->best < 0) die("%s: run state's early-stopping record is corrupt", s->path);
     state_get(s, "REWD", res->reward, run->step * sizeof(float));
     state_get(s, "LENG", res->length, run->step * sizeof(float));
     char *csv = state_get_text(s, "CSVT", NULL);

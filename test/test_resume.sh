@@ -104,6 +104,15 @@ check "$([ $rc != 0 ] && grep -q "step 5: non-finite reward" "$tmp/err" && grep 
 "${RL[@]}" --out "$tmp/rt2/rlme.bin" --threads 2 2> /dev/null
 check "$(same_run "$tmp/rfull" "$tmp/rt2" rlme strip_rl)" "rl: 1 and 2 threads give the same weights"
 
+# early stopping: --out holds the best policy on the validation split, the state the
+# current one and the best so far; an interrupted run resumes to the same choice
+ES=("${RL[@]}" --val-n 4 --patience 3)
+"${ES[@]}" --out "$tmp/efull/rlme.bin" 2> "$tmp/err"
+check "$(grep -q "early stopping: .* is the policy of step" "$tmp/err" && echo 1 || echo 0)" "$(tr "\r" "\n" < "$tmp/err" | grep "early stopping")"
+interrupt INT "$tmp/eint/rlme.csv" 12 "${ES[@]}" --out "$tmp/eint/rlme.bin"; rc=$?
+"${ES[@]}" --out "$tmp/eint/rlme.bin" --resume 2> /dev/null
+check "$([ $rc = 130 ] && echo "$(same_run "$tmp/efull" "$tmp/eint" rlme strip_rl)" || echo 0)" "early-stopped rl interrupted, resumed: same kept policy and CSV"
+
 # a torn state is refused with one line naming it
 head -c 200 "$tmp/rfull/rlme.state" > "$tmp/torn.state"; cp "$tmp/rfull/rlme.bin" "$tmp/torn.bin"
 "${RL[@]}" --out "$tmp/torn.bin" --resume 2> "$tmp/err"; rc=$?

@@ -57,6 +57,11 @@ static void test_cispo_weights(void) {
     int auc_l[4] = {1, 0, 1, 0};
     // pairs (pos, neg): (0.9,0.2) win, (0.9,0.6) win, (0.6,0.2) win, (0.6,0.6) tie -> 3.5/4
     check(close_to(auroc(auc_s, auc_l, 4), 0.875, 1e-12), "AUROC with a tie: %.4f (hand: 0.875)", auroc(auc_s, auc_l, 4));
+    // sampled accuracy: per-problem means m = (1, 1/2, 0, 1/2): mean 1/2, var 1/6, se sqrt(1/6 / 4)
+    double m[4] = {1.0, 0.5, 0.0, 0.5}, mean, se;
+    mean_and_se(m, 4, &mean, &se);
+    check(close_to(mean, 0.5, 1e-12) && close_to(se, 0.204124, 1e-6), "mean %.4f (hand: 0.5) and standard error %.6f "
+          "(hand: 0.204124) of the sampled accuracy", mean, se);
 }
 
 // ----------------------------------------------------------------------------
@@ -185,7 +190,7 @@ static void test_batched_judging(void) {
         int n = bt.r.out_len[i];
         if (bt.r.out[i * 20 + n - 1] == tc.eot) n--;
         for (int j = 0; j < n; j++) tok_ids_push(&ids, bt.r.out[i * 20 + j]);
-        encode_meta_suffix(&tc, META_CORRECT, &ids);
+        encode_meta_suffix(&tc, META_CORRECT, NULL, &ids);
         gpt_forward(&m, ids.ids, NULL, 1, (int)ids.n);
         const float *p = m.acts.probs + (ids.n - 1) * cfg.padded_vocab_size;
         double pyes = p[tc.yes] / (p[tc.yes] + p[tc.no]);
@@ -199,6 +204,63 @@ static void test_batched_judging(void) {
     double wmb = 0.0;
     for (int i = 0; i < 5; i++) wmb = worse(wmb, fabs(bt.p_correct[i] - batched[i]));
     check(wmb < 1e-5, "micro-batches of 2 give the same p(Yes) (max err %.1e)", wmb);
+
+    // RLME-GT: with --gt-frac 1 every evaluator input shows the label, "\nReference answer: N"
+    // before the meta-question, exactly as the single-sequence template builds it
+    char *gold[5] = {"5", "7", "12", "5", "-3"}, *qtext[5];
+    int prompt_of[5] = {0, 1, 2, 3, 4};
+    for (int i = 0; i < 5; i++) qtext[i] = (char *)qs[i];
+    Problems P = {.n = 5, .question = qtext, .gold = gold};
+    L.rl = &P; L.rng = rng_seed(5);
+    bt.prompt_of = prompt_of;
+    a.gt_frac = 1.0f;
+    meta_evaluate(&a, &L, &bt);
+    double wgt = 0.0, moved = 0.0;
+    for (int i = 0; i < 5; i++) {
+        TokIds ids = {0};
+        encode_prompt(&tc, qs[i], &ids);
+        int n = bt.r.out_len[i];
+        if (bt.r.out[i * 20 + n - 1] == tc.eot) n--;
+        for (int j = 0; j < n; j++) tok_ids_push(&ids, bt.r.out[i * 20 + j]);
+        encode_meta_suffix(&tc, META_CORRECT, gold[i], &ids);
+        gpt_forward(&m, ids.ids, NULL, 1, (int)ids.n);
+        const float *p = m.acts.probs + (ids.n - 1) * cfg.padded_vocab_size;
+        wgt = worse(wgt, fabs(p[tc.yes] / (p[tc.yes] + p[tc.no]) - bt.p_correct[i]));
+        moved = worse(moved, fabs(bt.p_correct[i] - batched[i]));
+        tok_ids_free(&ids);
+    }
+    check(wgt < 1e-5 && moved > 1e-4, "RLME-GT shows the evaluator the reference answer (max err %.1e; p moved by %.3f)",
+          wgt, moved);
+    a.gt_frac = 0.0f;
+
+    // ensembles: mean = sum_j v_j sum_k w_k log p_jk; min = min_jk log p_jk
+    GPT m3;
+    gpt_init_random(&m3, cfg, 11);
+    for (size_t i = 0; i < m3.num_parameters; i++) m3.params_memory[i] *= 5.0f;
+    float r1[5], r3[5], r4[5];
+    a.ev[0].model = &m3;
+    meta_evaluate(&a, &L, &bt);
+    memcpy(r3, bt.reward, sizeof(r3));
+    a.ev[0].model = &m;
+    a.meta[a.n_meta++] = (MetaQuestion){.question = META_LOGIC, .weight = 1.0f};
+    meta_evaluate(&a, &L, &bt);
+    memcpy(r1, bt.reward, sizeof(r1)); // log p(correct) + log p(logic) under m
+    a.n_meta = 1;
+    a.ev[a.n_eval++] = (Evaluator){.path = "m3", .weight = 0.5f, .model = &m3};
+    meta_evaluate(&a, &L, &bt);
+    memcpy(r4, bt.reward, sizeof(r4));
+    double wmean = 0.0, wmin = 0.0;
+    for (int i = 0; i < 5; i++) wmean = worse(wmean, fabs(r4[i] - (log(batched[i]) + 0.5 * r3[i])));
+    a.ev[1].weight = 1.0f;
+    a.aggregate = "min";
+    meta_evaluate(&a, &L, &bt);
+    for (int i = 0; i < 5; i++) wmin = worse(wmin, fabs(bt.reward[i] - fmin(log(batched[i]), r3[i])));
+    int differ = 0;
+    for (int i = 0; i < 5; i++) differ += fabs(log(batched[i]) - r3[i]) > 1e-3;
+    check(wmean < 1e-4 && wmin < 1e-4 && differ >= 2 && r1[0] < log(batched[0]),
+          "ensembles: the weighted mean (max err %.1e) and the worst case min_jk log p_jk (max err %.1e)", wmean, wmin);
+    a.aggregate = "mean"; a.n_eval = 1;
+    gpt_free(&m3);
 
     // an evaluator with another tokenizer reads the rollouts as text, as `judge` does:
     // the completion decoded, the question, answer and meta-question encoded with its own
@@ -224,7 +286,7 @@ static void test_batched_judging(void) {
         TokIds ids = {0};
         encode_prompt(oc, qs[i], &ids);
         encode_append(oc, answer, &ids);
-        encode_meta_suffix(oc, META_CORRECT, &ids);
+        encode_meta_suffix(oc, META_CORRECT, NULL, &ids);
         gpt_forward(&m2, ids.ids, NULL, 1, (int)ids.n);
         const float *p = m2.acts.probs + (ids.n - 1) * cfg2.padded_vocab_size;
         wf = worse(wf, fabs(p[oc->yes] / (p[oc->yes] + p[oc->no]) - bt.p_correct[i]));
@@ -343,18 +405,26 @@ static unsigned char *slurp(const char *path, size_t *n) {
     return b;
 }
 
-static void run_tiny_rl(const char *data, const char *init, const char *out, const char *reward) {
+// A two-step RL run; `variant` 1: RLME-GT (--gt-frac 1), 2: a worst-case ensemble of
+// frozen-self and live-self, 3: early stopping (--val-n 3 --patience 1, every step evaluated).
+// Returns the steps run.
+static int run_tiny_rl(const char *data, const char *init, const char *out, const char *reward, int variant) {
     RLArgs a;
     rl_defaults(&a);
     a.reward = reward; a.init = init; a.out = out; a.data_dir = data;
     a.steps = 2; a.prompts = 3; a.group = 3; a.max_new = 24; a.eval_every = 2; a.eval_n = 4; a.lr = 1e-3f;
     a.kl_beta = 0.3f;
     a.ev[a.n_eval++] = (Evaluator){.path = strdup("frozen-self"), .weight = 1.0f};
+    if (variant == 2) { a.ev[a.n_eval++] = (Evaluator){.path = strdup("live-self"), .weight = 1.0f}; a.aggregate = "min"; }
     a.meta[a.n_meta++] = (MetaQuestion){.question = strdup(META_CORRECT), .weight = 1.0f};
+    if (variant == 1) a.gt_frac = 1.0f;
+    if (variant == 3) { a.val_n = 3; a.patience = 1; a.eval_every = 1; a.steps = 4; }
     RLResult res;
     run_rl(&a, &res);
-    free(res.test_acc); free(res.test_step); free(res.reward); free(res.length);
-    free((char *)a.ev[0].path); free((char *)a.meta[0].question);
+    int steps = res.steps;
+    rl_result_free(&res);
+    rl_args_free(&a);
+    return steps;
 }
 
 static void test_label_free(void) {
@@ -382,14 +452,28 @@ static void test_label_free(void) {
     save_checkpoint_or_die(&m, &tc, init);
     snprintf(out_a, sizeof(out_a), "%s/a.bin", dir);
     snprintf(out_b, sizeof(out_b), "%s/b.bin", dir);
-    run_tiny_rl(a_dir, init, out_a, "rlme");
-    run_tiny_rl(b_dir, init, out_b, "rlme");
-    size_t na, nb, ni;
-    unsigned char *wa = slurp(out_a, &na), *wb = slurp(out_b, &nb), *wi = slurp(init, &ni);
-    check(wa && wb && na == nb && !memcmp(wa, wb, na), "RLME with garbage rl labels gives bit-identical weights (%zu bytes)", na);
-    check(wa && wi && na == ni && memcmp(wa, wi, na), "...and RL did change the weights");
-    // the printed log differs only in diagnostics columns, which read labels on purpose
-    free(wa); free(wb); free(wi);
+    static const char *variants[3] = {"RLME", "RLME-GT", "RLME with a worst-case ensemble"};
+    for (int v = 0; v < 3; v++) {
+        run_tiny_rl(a_dir, init, out_a, "rlme", v);
+        run_tiny_rl(b_dir, init, out_b, "rlme", v);
+        size_t na, nb, ni;
+        unsigned char *wa = slurp(out_a, &na), *wb = slurp(out_b, &nb), *wi = slurp(init, &ni);
+        int same = wa && wb && na == nb && !memcmp(wa, wb, na);
+        if (v == 1) check(!same, "RLME-GT reads the labels: garbage rl labels change its weights");
+        else check(same, "%s with garbage rl labels gives bit-identical weights (%zu bytes)", variants[v], na);
+        check(wa && wi && na == ni && memcmp(wa, wi, na), "...and RL did change the weights");
+        // the printed log differs only in diagnostics columns, which read labels on purpose
+        free(wa); free(wb); free(wi);
+    }
+    // early stopping: a tiny random policy is never right, so no evaluation beats step 0's
+    // validation accuracy; after one more (--patience 1) the run stops, --out the initial policy
+    int steps = run_tiny_rl(a_dir, init, out_a, "rlvr", 3);
+    size_t na, ni;
+    unsigned char *wa = slurp(out_a, &na), *wi = slurp(init, &ni);
+    check(steps == 1 && wa && wi && na == ni && !memcmp(wa, wi, na),
+          "early stopping ends the run after --patience evaluations without a better validation accuracy (%d steps run) "
+          "and --out keeps the best policy (step 0's)", steps);
+    free(wa); free(wi);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd)) printf("note: could not remove %s\n", dir);
     free_problems(&train);
