@@ -398,7 +398,7 @@ static void completion_logp(GPT *model, const Rollout *r, const int *order, int 
 typedef struct { const char *path; float weight; GPT *model; GPT own; int foreign; TextCodec codec; } Evaluator;
 typedef struct { const char *question; float weight; } MetaQuestion;
 
-// test accuracy, greedy and sampled, each with its standard error (test_accuracy() below)
+// test accuracy, greedy and sampled, each with its standard error (rl_evaluate() below)
 typedef struct { float greedy, greedy_se, sampled, sampled_se; } TestAccuracy;
 
 // the flags of `rl` (the table RL_FLAGS below says what each one does)

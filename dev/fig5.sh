@@ -4,8 +4,8 @@
 #
 #   dev/fig5.sh [OUT_DIR] [SEED] [THREADS]
 #
-# 1. a base pretrained as the default one, except that a fifth of its "Is the answer
-#    correct?" documents show the reference answer (`pretrain --meta-ref 0.2`), so that
+# 1. a base pretrained as the default one, except that half of its "Is the answer
+#    correct?" documents show the reference answer (`pretrain --meta-ref 0.5`), so that
 #    its judge can read one (about 10 minutes);
 # 2. RL runs from it (plain `rl`, about 2.5 minutes each):
 #      rlme            the label-free default
@@ -30,7 +30,7 @@ logic="Does the whole solution logically lead from the question to an answer?"
 
 # each run continues from its state when there is one (a finished run just returns)
 resume() { [ -f "$out/$1.state" ] && echo --resume || true; }
-./train_rlme pretrain --meta-ref 0.2 --seed "$seed" --out "$out/base.bin" --threads "$threads" $(resume base)
+./train_rlme pretrain --meta-ref 0.5 --seed "$seed" --out "$out/base.bin" --threads "$threads" $(resume base)
 rl() { # rl NAME REWARD [FLAGS...]
     local name=$1 reward=$2; shift 2
     ./train_rlme rl --init "$out/base.bin" --reward "$reward" --seed "$seed" --out "$out/$name.bin" \

@@ -146,6 +146,22 @@ static void tiny_codec_of_size(TextCodec *tc, int vocab_size) {
 
 static void tiny_codec(TextCodec *tc) { tiny_codec_of_size(tc, 400); }
 
+// p(Yes) of evaluator m for rollout i, scored alone from the template built by hand:
+// prompt + completion (without its EOT) + the meta suffix (with `reference`, if any)
+static double single_p_yes(GPT *m, TextCodec *tc, const Rollout *r, int i, const char *question,
+                           const char *reference) {
+    TokIds ids = {0};
+    encode_prompt(tc, question, &ids);
+    int n = r->out_len[i];
+    if (r->out[i * r->max_new + n - 1] == tc->eot) n--;
+    for (int j = 0; j < n; j++) tok_ids_push(&ids, r->out[i * r->max_new + j]);
+    encode_meta_suffix(tc, META_CORRECT, reference, &ids);
+    gpt_forward(m, ids.ids, NULL, 1, (int)ids.n);
+    const float *p = m->acts.probs + (ids.n - 1) * m->config.padded_vocab_size;
+    tok_ids_free(&ids);
+    return p[tc->yes] / (p[tc->yes] + p[tc->no]);
+}
+
 static void test_batched_judging(void) {
     TextCodec tc;
     tiny_codec(&tc);
@@ -181,22 +197,12 @@ static void test_batched_judging(void) {
     meta_evaluate(&a, &L, &bt);
     float batched[5];
     memcpy(batched, bt.p_correct, sizeof(batched));
-    // one sequence at a time, built by hand from the template: prompt + completion
-    // (without its EOT) + "\nMeta: ...\nVerdict:"
+    // one sequence at a time, built by hand from the template
     double worst = 0.0, worst_r = 0.0;
     for (int i = 0; i < 5; i++) {
-        TokIds ids = {0};
-        encode_prompt(&tc, qs[i], &ids);
-        int n = bt.r.out_len[i];
-        if (bt.r.out[i * 20 + n - 1] == tc.eot) n--;
-        for (int j = 0; j < n; j++) tok_ids_push(&ids, bt.r.out[i * 20 + j]);
-        encode_meta_suffix(&tc, META_CORRECT, NULL, &ids);
-        gpt_forward(&m, ids.ids, NULL, 1, (int)ids.n);
-        const float *p = m.acts.probs + (ids.n - 1) * cfg.padded_vocab_size;
-        double pyes = p[tc.yes] / (p[tc.yes] + p[tc.no]);
+        double pyes = single_p_yes(&m, &tc, &bt.r, i, qs[i], NULL);
         worst = worse(worst, fabs(pyes - batched[i]));
         worst_r = worse(worst_r, fabs(log(pyes) - bt.reward[i]));
-        tok_ids_free(&ids);
     }
     check(worst < 1e-5 && worst_r < 1e-4, "evaluator p(Yes) from batched scoring equals single-sequence scoring (max err %.1e)", worst);
     a.micro_batch = 2; // micro-batching changes nothing either
@@ -217,17 +223,8 @@ static void test_batched_judging(void) {
     meta_evaluate(&a, &L, &bt);
     double wgt = 0.0, moved = 0.0;
     for (int i = 0; i < 5; i++) {
-        TokIds ids = {0};
-        encode_prompt(&tc, qs[i], &ids);
-        int n = bt.r.out_len[i];
-        if (bt.r.out[i * 20 + n - 1] == tc.eot) n--;
-        for (int j = 0; j < n; j++) tok_ids_push(&ids, bt.r.out[i * 20 + j]);
-        encode_meta_suffix(&tc, META_CORRECT, gold[i], &ids);
-        gpt_forward(&m, ids.ids, NULL, 1, (int)ids.n);
-        const float *p = m.acts.probs + (ids.n - 1) * cfg.padded_vocab_size;
-        wgt = worse(wgt, fabs(p[tc.yes] / (p[tc.yes] + p[tc.no]) - bt.p_correct[i]));
+        wgt = worse(wgt, fabs(single_p_yes(&m, &tc, &bt.r, i, qs[i], gold[i]) - bt.p_correct[i]));
         moved = worse(moved, fabs(bt.p_correct[i] - batched[i]));
-        tok_ids_free(&ids);
     }
     check(wgt < 1e-5 && moved > 1e-4, "RLME-GT shows the evaluator the reference answer (max err %.1e; p moved by %.3f)",
           wgt, moved);
