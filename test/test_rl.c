@@ -380,6 +380,25 @@ static void test_injected_answers(void) {
     double fw = (double)follow_wrong / (wrong_hints ? wrong_hints : 1);
     check(solutions > 200 && fw > 0.4 && fw < 0.6, "solutions follow a wrong injected answer half the time (%.2f of %d)",
           fw, wrong_hints);
+    // --meta-ref: a META_CORRECT judgement shows its problem's true answer just before the
+    // meta-question, and its verdict still judges the candidate
+    DocMix ref_mix = {.meta = 1.0f, .ref = 1.0f};
+    int judged = 0, shown = 0, verdicts_ok = 0;
+    for (int k = 0; k < 200; k++) {
+        make_document(&d, &tc, &train, k % train.n, ref_mix, NULL, &rng);
+        char *text = decode_text(&tc, d.ids.ids, (int)d.ids.n), want[64], *fin = strstr(text, "#### ");
+        snprintf(want, sizeof(want), "\nReference answer: %d\nMeta: " META_CORRECT "\nVerdict:",
+                 synth_final(&train.program[k % train.n], 0));
+        if (strstr(text, "Meta: " META_CORRECT)) {
+            judged++;
+            shown += strstr(text, want) != NULL;
+            int right = fin && atol(fin + 5) == synth_final(&train.program[k % train.n], 0);
+            verdicts_ok += strstr(text, right ? "Verdict: Yes" : "Verdict: No") != NULL;
+        }
+        free(text);
+    }
+    check(judged > 50 && shown == judged && verdicts_ok == judged, "pretrain --meta-ref 1: all %d judgements of "
+          "correctness show the reference answer (%d), with the candidate's verdict (%d)", judged, shown, verdicts_ok);
     free(d.ids.ids); free(d.count);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd)) printf("note: could not remove %s\n", dir);
