@@ -1139,6 +1139,7 @@ static void rl_open(RLRun *run, RLArgs *a, RLResult *res) {
     if (run->L.rlme) run->L.n_suffix = evaluator_room(a, &run->tc, &run->rl);
     require_prompts_fit(&run->rl, run->rl.n, &run->tc, maxT, run->L.n_suffix + 1);
     require_prompts_fit(&run->test, a->eval_n, &run->tc, maxT, 1);
+    require_prompts_fit(&run->val, run->val.n, &run->tc, maxT, 1);
     run->flags = rl_flags(a);
     path_with_ext(a->out, ".state", run->state_path, sizeof(run->state_path));
     RunState *saved = state_resume(run->state_path, a->resume, run->flags);
