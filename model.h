@@ -1,5 +1,6 @@
 /*
-model.h — a GPT-2 in plain C, fp32, forward and backward by hand.
+model.h — GPT-2 and the Llama family (Llama, SmolLM2, Qwen2/2.5, Qwen3) in plain C,
+fp32, forward and backward by hand.
 
 Everything the trainer needs from the network lives here, top to bottom:
   1. small utilities (errors, RNG, aligned allocation)
@@ -15,9 +16,11 @@ The one objective. Every training signal in this project is
 Pretraining uses c_t = 1/N, RL (CISPO) uses c_t = w_t * A_i / N_tok. So backward
 takes a weight array c[B*T] and nothing else changes between pretraining and RL.
 
-Shapes: B batch, T time, C channels, NH heads, hs = C/NH, L layers,
-V vocab, Vp vocab padded to a multiple of 128. Row-major everywhere; linear
-weights are (OC, IC) as in PyTorch's nn.Linear.
+Shapes: B batch, T time, C channels, NH heads, hd head size (C/NH for GPT-2),
+KV key/value heads (NH for GPT-2), L layers, V vocab, Vp vocab padded to a multiple
+of 128. Row-major everywhere; linear weights are (OC, IC) as in PyTorch's nn.Linear.
+The two families differ only inside a block (see block_forward) and in the
+position embedding (a learned table for GPT-2, rotations of q and k for Llama).
 */
 #ifndef MODEL_H
 #define MODEL_H
@@ -756,12 +759,14 @@ static void matmul_backward_ref(float *dinp, float *dweight, float *dbias, const
 // ----------------------------------------------------------------------------
 // layers: forward/backward pairs on raw float arrays
 
-// out[b,t,:] = wte[inp[b,t],:] + wpe[t,:]
+// out[b,t,:] = wte[inp[b,t],:] + wpe[t,:]   (the Llama family has no wpe: NULL)
 static void encoder_forward(float *out, const int *inp, const float *wte, const float *wpe,
                             int B, int T, int C) {
     for (int b = 0; b < B; b++) for (int t = 0; t < T; t++) {
         float *o = out + ((size_t)b * T + t) * C;
-        const float *we = wte + (size_t)inp[b * T + t] * C, *pe = wpe + (size_t)t * C;
+        const float *we = wte + (size_t)inp[b * T + t] * C;
+        if (!wpe) { memcpy(o, we, (size_t)C * sizeof(float)); continue; }
+        const float *pe = wpe + (size_t)t * C;
         for (int i = 0; i < C; i++) o[i] = we[i] + pe[i];
     }
 }
@@ -770,8 +775,9 @@ static void encoder_backward(float *dwte, float *dwpe, const float *dout, const 
                              int B, int T, int C) {
     for (int b = 0; b < B; b++) for (int t = 0; t < T; t++) {
         const float *d = dout + ((size_t)b * T + t) * C;
-        float *dwe = dwte + (size_t)inp[b * T + t] * C, *dpe = dwpe + (size_t)t * C;
-        for (int i = 0; i < C; i++) { dwe[i] += d[i]; dpe[i] += d[i]; }
+        float *dwe = dwte + (size_t)inp[b * T + t] * C;
+        for (int i = 0; i < C; i++) dwe[i] += d[i];
+        if (dwpe) for (int i = 0; i < C; i++) dwpe[(size_t)t * C + i] += d[i];
     }
 }
 
@@ -833,9 +839,146 @@ static void layernorm_backward(float *dinp, float *dweight, float *dbias, const 
     }
 }
 
-// Causal self-attention. inp (B,T,3C) holds [q | k | v] per position; out (B,T,C).
-// att (B,NH,T,T) keeps the softmax probabilities for the backward pass:
-//   att[t,u] = softmax_u( q_t . k_u / sqrt(hs) ) for u <= t (0 above the diagonal)
+#define MAX_HEAD_DIM 1024 // (head vectors are normalised in a buffer on the stack)
+
+// RMSNorm of one vector of n: y = x * rstd * w,  rstd = 1/sqrt(mean(x^2) + eps); returns rstd
+static inline float rmsnorm_row(float *y, const float *x, const float *w, int n, float eps) {
+    float ss = 0.0f;
+    #pragma omp simd reduction(+:ss)
+    for (int c = 0; c < n; c++) ss += x[c] * x[c];
+    float s = 1.0f / sqrtf(ss / n + eps);
+    for (int c = 0; c < n; c++) y[c] = x[c] * s * w[c];
+    return s;
+}
+
+// With xhat = x*rstd and g = dy*w:  dx += rstd * (g - xhat * mean(g*xhat))
+// (LayerNorm's backward without the mean terms). The weight's share, dw += dy*xhat,
+// is left to the caller, which sums it over rows in a fixed order.
+static inline void rmsnorm_row_backward(float *dx, const float *dy, const float *x, const float *w, float s, int n) {
+    float gx_mean = 0.0f;
+    #pragma omp simd reduction(+:gx_mean)
+    for (int c = 0; c < n; c++) gx_mean += dy[c] * w[c] * x[c] * s;
+    gx_mean /= n;
+    for (int c = 0; c < n; c++) dx[c] += s * (dy[c] * w[c] - x[c] * s * gx_mean);
+}
+
+// RMSNorm over N rows of C (the Llama family's LayerNorm); rstd kept for the backward
+static void rmsnorm_forward(float *out, float *rstd, const float *inp, const float *weight, int N, int C, float eps) {
+    #pragma omp parallel for
+    for (int i = 0; i < N; i++) {
+        float s = rmsnorm_row(out + (size_t)i * C, inp + (size_t)i * C, weight, C, eps);
+        if (rstd) rstd[i] = s;
+    }
+}
+
+static void rmsnorm_backward(float *dinp, float *dweight, const float *dout, const float *inp,
+                             const float *weight, const float *rstd, int N, int C) {
+    #pragma omp parallel for
+    for (int i = 0; i < N; i++)
+        rmsnorm_row_backward(dinp + (size_t)i * C, dout + (size_t)i * C, inp + (size_t)i * C, weight, rstd[i], C);
+    for (int i = 0; i < N; i++) { // dw += dy * xhat, rows in order (independent of the thread count)
+        const float *dy = dout + (size_t)i * C, *x = inp + (size_t)i * C;
+        #pragma omp simd
+        for (int c = 0; c < C; c++) dweight[c] += dy[c] * x[c] * rstd[i];
+    }
+}
+
+// Rotary position embedding (Hugging Face's rotate-half form) of one head vector x of
+// hd = 2h at position t, with cs = cos, sn = sin of the angles t * inv_freq[0..h):
+//   y[i] = x[i] cs[i] - x[i+h] sn[i],   y[i+h] = x[i+h] cs[i] + x[i] sn[i]
+static inline void rope_row(float *y, const float *x, const float *cs, const float *sn, int h) {
+    for (int i = 0; i < h; i++) {
+        float a = x[i], b = x[i + h];
+        y[i] = a * cs[i] - b * sn[i];
+        y[i + h] = b * cs[i] + a * sn[i];
+    }
+}
+
+// The backward of a rotation is the rotation back (the transpose):
+//   dx[i] += dy[i] cs[i] + dy[i+h] sn[i],   dx[i+h] += dy[i+h] cs[i] - dy[i] sn[i]
+static inline void rope_row_backward(float *dx, const float *dy, const float *cs, const float *sn, int h) {
+    for (int i = 0; i < h; i++) {
+        float a = dy[i], b = dy[i + h];
+        dx[i] += a * cs[i] + b * sn[i];
+        dx[i + h] += b * cs[i] - a * sn[i];
+    }
+}
+
+// The Llama family's attention input for one position t, x = [q | k | v] (NH query
+// heads, then KV key heads, then KV value heads, hd each) -> y: every q and k head
+// normalised (Qwen3's QK-norm, when qnw is given: RMSNorm over hd with weights qnw for
+// q heads, knw for k heads; their rstd (NH+KV) kept when rstd is given) and then
+// rotated by t's angles cs, sn. v is left to the caller. y may be x.
+static inline void qk_rope_row(float *y, float *rstd, const float *x, const float *qnw, const float *knw,
+                               const float *cs, const float *sn, int NH, int KV, int hd, float eps) {
+    float tmp[MAX_HEAD_DIM];
+    for (int j = 0; j < NH + KV; j++) {
+        const float *xj = x + (size_t)j * hd;
+        if (qnw) {
+            float s = rmsnorm_row(tmp, xj, j < NH ? qnw : knw, hd, eps);
+            if (rstd) rstd[j] = s;
+            xj = tmp;
+        }
+        rope_row(y + (size_t)j * hd, xj, cs, sn, hd / 2);
+    }
+}
+
+// qkv (B, T, QKV) -> qkr (B, T, QKV) by qk_rope_row at each position, v copied;
+// rstd (B, T, NH+KV) when qk_norm
+static void qk_rope_forward(float *qkr, float *rstd, const float *qkv, const float *qnw, const float *knw,
+                            const float *rope_cos, const float *rope_sin, int B, int T, int NH, int KV, int hd, float eps) {
+    int QKV = (NH + 2 * KV) * hd, h = hd / 2;
+    #pragma omp parallel for
+    for (int i = 0; i < B * T; i++) {
+        int t = i % T;
+        const float *x = qkv + (size_t)i * QKV;
+        float *y = qkr + (size_t)i * QKV;
+        qk_rope_row(y, rstd ? rstd + (size_t)i * (NH + KV) : NULL, x, qnw, knw, rope_cos + (size_t)t * h,
+                    rope_sin + (size_t)t * h, NH, KV, hd, eps);
+        memcpy(y + (size_t)(NH + KV) * hd, x + (size_t)(NH + KV) * hd, (size_t)KV * hd * sizeof(float));
+    }
+}
+
+// Backward of the above: dqkr -> rotation back -> (QK-norm's backward) -> dqkv;
+// the norm weights' gradients are summed over positions in order.
+static void qk_rope_backward(float *dqkv, float *dqnw, float *dknw, const float *dqkr, const float *qkv,
+                             const float *qnw, const float *knw, const float *rstd, const float *rope_cos,
+                             const float *rope_sin, int B, int T, int NH, int KV, int hd) {
+    int QKV = (NH + 2 * KV) * hd, h = hd / 2;
+    #pragma omp parallel for
+    for (int i = 0; i < B * T; i++) {
+        int t = i % T;
+        const float *dy = dqkr + (size_t)i * QKV, *x = qkv + (size_t)i * QKV;
+        const float *cs = rope_cos + (size_t)t * h, *sn = rope_sin + (size_t)t * h;
+        float *dx = dqkv + (size_t)i * QKV, tmp[MAX_HEAD_DIM];
+        for (int j = 0; j < NH + KV; j++) {
+            float *dxj = dx + (size_t)j * hd;
+            if (!qnw) { rope_row_backward(dxj, dy + (size_t)j * hd, cs, sn, h); continue; }
+            memset(tmp, 0, (size_t)hd * sizeof(float));
+            rope_row_backward(tmp, dy + (size_t)j * hd, cs, sn, h);
+            rmsnorm_row_backward(dxj, tmp, x + (size_t)j * hd, j < NH ? qnw : knw, rstd[(size_t)i * (NH + KV) + j], hd);
+        }
+        for (int c = (NH + KV) * hd; c < QKV; c++) dx[c] += dy[c];
+    }
+    if (!qnw) return;
+    for (int i = 0; i < B * T; i++) { // dw += dnormed * xhat, in order
+        int t = i % T;
+        const float *cs = rope_cos + (size_t)t * h, *sn = rope_sin + (size_t)t * h;
+        for (int j = 0; j < NH + KV; j++) {
+            const float *x = qkv + (size_t)i * QKV + (size_t)j * hd;
+            float tmp[MAX_HEAD_DIM], s = rstd[(size_t)i * (NH + KV) + j], *dw = j < NH ? dqnw : dknw;
+            memset(tmp, 0, (size_t)hd * sizeof(float));
+            rope_row_backward(tmp, dqkr + (size_t)i * QKV + (size_t)j * hd, cs, sn, h);
+            for (int c = 0; c < hd; c++) dw[c] += tmp[c] * x[c] * s;
+        }
+    }
+}
+
+// Causal self-attention with grouped-query heads. inp (B,T,QKV) holds [q | k | v] per
+// position: NH query heads, then KV key heads, then KV value heads, hd floats each
+// (QKV = (NH + 2 KV) hd); query head h reads key/value head h / (NH/KV). GPT-2 is the
+// case KV = NH, hd = C/NH. out (B,T,NH hd). att (B,NH,T,T) keeps the probabilities:
+//   att[t,u] = softmax_u( q_t . k_u / sqrt(hd) ) for u <= t (0 above the diagonal)
 //   out_t = sum_u att[t,u] v_u
 // Per (b, h) these are two matrix products, S = Q K^T and O = P V, so they run on the
 // GEMM core (single-threaded inside the parallel (b, h) loop). Causality: rows are
@@ -843,17 +986,18 @@ static void layernorm_backward(float *dinp, float *dweight, float *dbias, const 
 // [0, t1), which skips most of the masked upper triangle.
 #define ATT_BLOCK 64
 
-static void attention_forward(float *out, float *att, const float *inp, int B, int T, int C, int NH) {
-    int C3 = 3 * C, hs = C / NH;
-    float scale = 1.0f / sqrtf((float)hs);
+static void attention_forward(float *out, float *att, const float *inp, int B, int T, int NH, int KV, int hd) {
+    int QKV = (NH + 2 * KV) * hd, AC = NH * hd, group = NH / KV;
+    float scale = 1.0f / sqrtf((float)hd);
     #pragma omp parallel for collapse(2) schedule(dynamic)
     for (int b = 0; b < B; b++) for (int h = 0; h < NH; h++) {
-        const float *q = inp + (size_t)b * T * C3 + h * hs, *k = q + C, *v = q + 2 * C;
-        float *P = att + ((size_t)b * NH + h) * T * T, *o = out + (size_t)b * T * C + h * hs;
+        const float *q = inp + (size_t)b * T * QKV + h * hd;
+        const float *k = inp + (size_t)b * T * QKV + (NH + h / group) * hd, *v = k + KV * hd;
+        float *P = att + ((size_t)b * NH + h) * T * T, *o = out + (size_t)b * T * AC + h * hd;
         for (int t0 = 0; t0 < T; t0 += ATT_BLOCK) {
             int t1 = t0 + ATT_BLOCK < T ? t0 + ATT_BLOCK : T;
-            // S[t0:t1, 0:t1] = Q[t0:t1] K[0:t1]^T   (B(k,u) = k_u[k]: row stride 1, column stride 3C)
-            gemm(t1 - t0, t1, hs, q + (size_t)t0 * C3, C3, 1, k, 1, C3, P + (size_t)t0 * T, T, 0, NULL);
+            // S[t0:t1, 0:t1] = Q[t0:t1] K[0:t1]^T   (B(k,u) = k_u[k]: row stride 1, column stride QKV)
+            gemm(t1 - t0, t1, hd, q + (size_t)t0 * QKV, QKV, 1, k, 1, QKV, P + (size_t)t0 * T, T, 0, NULL);
             for (int t = t0; t < t1; t++) {
                 float *a = P + (size_t)t * T, maxval = -INFINITY, sum = 0.0f;
                 for (int u = 0; u <= t; u++) { a[u] *= scale; maxval = a[u] > maxval ? a[u] : maxval; }
@@ -864,7 +1008,7 @@ static void attention_forward(float *out, float *att, const float *inp, int B, i
                 for (int u = t + 1; u < T; u++) a[u] = 0.0f;
             }
             // O[t0:t1] = P[t0:t1, 0:t1] V[0:t1]
-            gemm(t1 - t0, hs, t1, P + (size_t)t0 * T, T, 1, v, C3, 1, o + (size_t)t0 * C, C, 0, NULL);
+            gemm(t1 - t0, hd, t1, P + (size_t)t0 * T, T, 1, v, QKV, 1, o + (size_t)t0 * AC, AC, 0, NULL);
         }
     }
 }
@@ -874,26 +1018,29 @@ static void attention_forward(float *out, float *att, const float *inp, int B, i
 //   dV += P^T dO
 //   dS[t,u] = scale * P[t,u] (dP[t,u] - sum_u' P[t,u'] dP[t,u'])   (softmax backward)
 //   dQ += dS K,   dK += dS^T Q
-// Each (b, h) writes only its own slice of dinp, so the loop runs in parallel.
+// The query heads of one key/value group add into the same dK, dV: each parallel
+// task takes one (b, group) and its heads in order, so no two tasks write one slice.
 static void attention_backward(float *dinp, const float *dout, const float *inp, const float *att,
-                               int B, int T, int C, int NH) {
-    int C3 = 3 * C, hs = C / NH;
-    float scale = 1.0f / sqrtf((float)hs);
+                               int B, int T, int NH, int KV, int hd) {
+    int QKV = (NH + 2 * KV) * hd, AC = NH * hd, group = NH / KV;
+    float scale = 1.0f / sqrtf((float)hd);
     #pragma omp parallel
     {
         float *dS = malloc((size_t)ATT_BLOCK * T * sizeof(float)); // this thread's dP / dS block
         #pragma omp for collapse(2) schedule(dynamic)
-        for (int b = 0; b < B; b++) for (int h = 0; h < NH; h++) {
-            const float *q = inp + (size_t)b * T * C3 + h * hs, *k = q + C, *v = q + 2 * C;
-            float *dq = dinp + (size_t)b * T * C3 + h * hs, *dk = dq + C, *dv = dq + 2 * C;
-            const float *P = att + ((size_t)b * NH + h) * T * T, *dO = dout + (size_t)b * T * C + h * hs;
+        for (int b = 0; b < B; b++) for (int g = 0; g < KV; g++) for (int h = g * group; h < (g + 1) * group; h++) {
+            const float *q = inp + (size_t)b * T * QKV + h * hd;
+            const float *k = inp + (size_t)b * T * QKV + (NH + g) * hd, *v = k + KV * hd;
+            float *dq = dinp + (size_t)b * T * QKV + h * hd;
+            float *dk = dinp + (size_t)b * T * QKV + (NH + g) * hd, *dv = dk + KV * hd;
+            const float *P = att + ((size_t)b * NH + h) * T * T, *dO = dout + (size_t)b * T * AC + h * hd;
             for (int t0 = 0; t0 < T; t0 += ATT_BLOCK) {
                 int t1 = t0 + ATT_BLOCK < T ? t0 + ATT_BLOCK : T, n = t1 - t0;
                 const float *Pb = P + (size_t)t0 * T;
                 // dP[0:n, 0:t1] = dO[t0:t1] V[0:t1]^T
-                gemm(n, t1, hs, dO + (size_t)t0 * C, C, 1, v, 1, C3, dS, T, 0, NULL);
+                gemm(n, t1, hd, dO + (size_t)t0 * AC, AC, 1, v, 1, QKV, dS, T, 0, NULL);
                 // dV[0:t1] += P[t0:t1, 0:t1]^T dO[t0:t1]
-                gemm(t1, hs, n, Pb, 1, T, dO + (size_t)t0 * C, C, 1, dv, C3, 1, NULL);
+                gemm(t1, hd, n, Pb, 1, T, dO + (size_t)t0 * AC, AC, 1, dv, QKV, 1, NULL);
                 for (int i = 0; i < n; i++) {
                     const float *p = Pb + (size_t)i * T;
                     float *d = dS + (size_t)i * T, dot = 0.0f;
@@ -903,8 +1050,8 @@ static void attention_backward(float *dinp, const float *dout, const float *inp,
                     for (int u = t + 1; u < t1; u++) d[u] = 0.0f;
                 }
                 // dQ[t0:t1] += dS K[0:t1];  dK[0:t1] += dS^T Q[t0:t1]
-                gemm(n, hs, t1, dS, T, 1, k, C3, 1, dq + (size_t)t0 * C3, C3, 1, NULL);
-                gemm(t1, hs, n, dS, 1, T, q + (size_t)t0 * C3, C3, 1, dk, C3, 1, NULL);
+                gemm(n, hd, t1, dS, T, 1, k, QKV, 1, dq + (size_t)t0 * QKV, QKV, 1, NULL);
+                gemm(t1, hd, n, dS, 1, T, q + (size_t)t0 * QKV, QKV, 1, dk, QKV, 1, NULL);
             }
         }
         free(dS);
@@ -930,6 +1077,33 @@ static void gelu_backward(float *dinp, const float *inp, const float *dout, size
         float sech2 = 1.0f - th * th;
         float grad = 0.5f * (1.0f + th) + 0.5f * x * sech2 * GELU_SCALE * (1.0f + 3.0f * 0.044715f * x * x);
         dinp[i] += grad * dout[i];
+    }
+}
+
+// SwiGLU: inp (N, 2F) holds [gate | up] per row; out (N, F):
+//   out = silu(gate) * up,  silu(z) = z * sigmoid(z)
+static void swiglu_forward(float *out, const float *inp, int N, int F) {
+    #pragma omp parallel for
+    for (int i = 0; i < N; i++) {
+        const float *gate = inp + (size_t)i * 2 * F, *up = gate + F;
+        float *o = out + (size_t)i * F;
+        #pragma omp simd
+        for (int j = 0; j < F; j++) o[j] = gate[j] / (1.0f + fast_expf(-gate[j])) * up[j];
+    }
+}
+
+// d gate = dout * up * sigmoid(z) (1 + z (1 - sigmoid(z))),   d up = dout * silu(z)
+static void swiglu_backward(float *dinp, const float *inp, const float *dout, int N, int F) {
+    #pragma omp parallel for
+    for (int i = 0; i < N; i++) {
+        const float *gate = inp + (size_t)i * 2 * F, *up = gate + F, *d = dout + (size_t)i * F;
+        float *dgate = dinp + (size_t)i * 2 * F, *dup = dgate + F;
+        #pragma omp simd
+        for (int j = 0; j < F; j++) {
+            float z = gate[j], sig = 1.0f / (1.0f + fast_expf(-z));
+            dgate[j] += d[j] * up[j] * sig * (1.0f + z * (1.0f - sig));
+            dup[j] += d[j] * z * sig;
+        }
     }
 }
 
@@ -984,6 +1158,11 @@ static void weighted_nll_backward(float *dlogits, const float *probs, const int 
 // ----------------------------------------------------------------------------
 // the model
 
+// Two families share one engine: GPT-2 (LayerNorm, learned positions, GELU MLP) and
+// the Llama family (RMSNorm, rotary positions, grouped-query attention, SwiGLU MLP:
+// Llama, SmolLM2, Qwen2/2.5 with q/k/v biases, Qwen3 with QK-norm).
+enum { ARCH_GPT2 = 0, ARCH_LLAMA = 1 };
+
 typedef struct {
     int max_seq_len;       // maxT
     int vocab_size;        // V
@@ -991,79 +1170,119 @@ typedef struct {
     int num_layers;        // L
     int num_heads;         // NH
     int channels;          // C
+    // the Llama family only (all zero for GPT-2)
+    int arch;              // ARCH_GPT2 or ARCH_LLAMA
+    int num_kv_heads;      // KV: key/value heads, each shared by NH/KV query heads
+    int head_dim;          // hd (need not be C/NH)
+    int ffn_dim;           // F: the SwiGLU's inner width
+    int qkv_bias;          // q/k/v projections have biases (Qwen2/2.5)
+    int qk_norm;           // RMSNorm over each head's q and k before RoPE (Qwen3)
+    int untied;            // a separate output head instead of the embedding matrix
+    float norm_eps;        // RMSNorm's eps
+    float rope_theta;      // RoPE's base
 } GPTConfig;
 
-#define NUM_PARAMETER_TENSORS 16
+// The widths the layers see, derived once from the config:
+//   hd head size, KV key/value heads, QKV = (NH + 2 KV) hd the fused projection's rows,
+//   AC = NH hd attention output width, F the MLP's inner width, F1 its first matmul's
+//   rows (F for GPT-2; 2F for SwiGLU: gate rows, then up rows)
+typedef struct { int L, C, NH, KV, hd, QKV, AC, F, F1, V, Vp, llama; } Dims;
+
+static Dims dims_of(GPTConfig c) {
+    Dims d = {.L = c.num_layers, .C = c.channels, .NH = c.num_heads, .V = c.vocab_size,
+              .Vp = c.padded_vocab_size, .llama = c.arch == ARCH_LLAMA};
+    d.KV = d.llama ? c.num_kv_heads : c.num_heads;
+    d.hd = d.llama ? c.head_dim : c.channels / c.num_heads;
+    d.QKV = (d.NH + 2 * d.KV) * d.hd;
+    d.AC = d.NH * d.hd;
+    d.F = d.llama ? c.ffn_dim : 4 * c.channels;
+    d.F1 = d.llama ? 2 * d.F : d.F;
+    return d;
+}
+
+// Slots 0-15 are llm.c's GPT-2 tensors in its checkpoint order; 16-18 exist only in
+// the Llama family. A slot the config does not use has size 0 (GPT-2 has no
+// qnormw, knormw, lmhead; the Llama family no wpe and no LayerNorm or MLP biases).
+#define NUM_PARAMETER_TENSORS 19
 typedef struct {
     float *wte;      // (Vp, C)
-    float *wpe;      // (maxT, C)
+    float *wpe;      // (maxT, C)                GPT-2
     float *ln1w;     // (L, C)
-    float *ln1b;     // (L, C)
-    float *qkvw;     // (L, 3C, C)
-    float *qkvb;     // (L, 3C)
-    float *attprojw; // (L, C, C)
-    float *attprojb; // (L, C)
+    float *ln1b;     // (L, C)                   GPT-2
+    float *qkvw;     // (L, QKV, C)              rows: q (NH hd), k (KV hd), v (KV hd)
+    float *qkvb;     // (L, QKV)                 GPT-2, or Llama with qkv_bias
+    float *attprojw; // (L, C, AC)
+    float *attprojb; // (L, C)                   GPT-2
     float *ln2w;     // (L, C)
-    float *ln2b;     // (L, C)
-    float *fcw;      // (L, 4C, C)
-    float *fcb;      // (L, 4C)
-    float *fcprojw;  // (L, C, 4C)
-    float *fcprojb;  // (L, C)
+    float *ln2b;     // (L, C)                   GPT-2
+    float *fcw;      // (L, F1, C)
+    float *fcb;      // (L, F)                   GPT-2
+    float *fcprojw;  // (L, C, F)
+    float *fcprojb;  // (L, C)                   GPT-2
     float *lnfw;     // (C)
-    float *lnfb;     // (C)
+    float *lnfb;     // (C)                      GPT-2
+    float *qnormw;   // (L, hd)                  qk_norm
+    float *knormw;   // (L, hd)                  qk_norm
+    float *lmhead;   // (Vp, C)                  untied
 } ParameterTensors;
 
-// AdamW decays the 2-D matrices only (not biases, not LayerNorm): this flags them.
-static const int param_is_matrix[NUM_PARAMETER_TENSORS] = {1, 1, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0, 1, 0, 0, 0};
+// AdamW decays the 2-D matrices only (not biases, not norms): this flags them.
+static const int param_is_matrix[NUM_PARAMETER_TENSORS] = {1, 1, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1};
 
 static void param_sizes(size_t sizes[NUM_PARAMETER_TENSORS], GPTConfig cfg) {
-    size_t Vp = cfg.padded_vocab_size, C = cfg.channels, maxT = cfg.max_seq_len, L = cfg.num_layers;
-    size_t s[NUM_PARAMETER_TENSORS] = {Vp * C, maxT * C, L * C, L * C, L * 3 * C * C, L * 3 * C,
-                                       L * C * C, L * C, L * C, L * C, L * 4 * C * C, L * 4 * C,
-                                       L * C * 4 * C, L * C, C, C};
+    Dims d = dims_of(cfg);
+    size_t Vp = d.Vp, C = d.C, L = d.L, QKV = d.QKV, F = d.F, g = !d.llama; // g: GPT-2 only
+    size_t qb = g || cfg.qkv_bias, qn = d.llama && cfg.qk_norm, lm = d.llama && cfg.untied;
+    size_t s[NUM_PARAMETER_TENSORS] = {Vp * C, g * cfg.max_seq_len * C, L * C, g * L * C, L * QKV * C, qb * L * QKV,
+                                       L * C * d.AC, g * L * C, L * C, g * L * C, L * d.F1 * C, g * L * F,
+                                       L * C * F, g * L * C, C, g * C, qn * L * d.hd, qn * L * d.hd, lm * Vp * C};
     memcpy(sizes, s, sizeof(s));
 }
 
-// Point the 16 tensors into one contiguous block, in checkpoint order.
+// Point the tensors into one contiguous block, in slot order.
 static void point_parameters(ParameterTensors *p, float *memory, const size_t sizes[NUM_PARAMETER_TENSORS]) {
     float **ptrs[NUM_PARAMETER_TENSORS] = {&p->wte, &p->wpe, &p->ln1w, &p->ln1b, &p->qkvw, &p->qkvb,
                                            &p->attprojw, &p->attprojb, &p->ln2w, &p->ln2b, &p->fcw,
-                                           &p->fcb, &p->fcprojw, &p->fcprojb, &p->lnfw, &p->lnfb};
-    for (int i = 0; i < NUM_PARAMETER_TENSORS; i++) { *ptrs[i] = memory; memory += sizes[i]; }
+                                           &p->fcb, &p->fcprojw, &p->fcprojb, &p->lnfw, &p->lnfb,
+                                           &p->qnormw, &p->knormw, &p->lmhead};
+    for (int i = 0; i < NUM_PARAMETER_TENSORS; i++) { *ptrs[i] = sizes[i] ? memory : NULL; memory += sizes[i]; }
 }
 
-#define NUM_ACTIVATION_TENSORS 21
+#define NUM_ACTIVATION_TENSORS 23
 typedef struct {
     float *encoded;   // (B, T, C)
     float *ln1;       // (L, B, T, C)
-    float *ln1_mean;  // (L, B, T)
+    float *ln1_mean;  // (L, B, T)                 GPT-2
     float *ln1_rstd;  // (L, B, T)
-    float *qkv;       // (L, B, T, 3C)
-    float *atty;      // (L, B, T, C)
+    float *qkv;       // (L, B, T, QKV)
+    float *atty;      // (L, B, T, AC)
     float *att;       // (L, B, NH, T, T)
     float *attproj;   // (L, B, T, C)
     float *residual2; // (L, B, T, C)
     float *ln2;       // (L, B, T, C)
-    float *ln2_mean;  // (L, B, T)
+    float *ln2_mean;  // (L, B, T)                 GPT-2
     float *ln2_rstd;  // (L, B, T)
-    float *fch;       // (L, B, T, 4C)
-    float *fch_gelu;  // (L, B, T, 4C)
+    float *fch;       // (L, B, T, F1)
+    float *fch_gelu;  // (L, B, T, F)              GELU(fch), or SwiGLU(fch)
     float *fcproj;    // (L, B, T, C)
     float *residual3; // (L, B, T, C)
     float *lnf;       // (B, T, C)
-    float *lnf_mean;  // (B, T)
+    float *lnf_mean;  // (B, T)                    GPT-2
     float *lnf_rstd;  // (B, T)
     float *logits;    // (B, T, Vp)
     float *probs;     // (B, T, Vp)
+    float *qkr;       // (L, B, T, QKV)            Llama: q, k normed and rotated; v
+    float *qk_rstd;   // (L, B, T, NH + KV)        Llama with qk_norm: each head's rstd
 } ActivationTensors;
 
 static void activation_sizes(size_t s[NUM_ACTIVATION_TENSORS], GPTConfig cfg, int B, int T) {
-    size_t C = cfg.channels, L = cfg.num_layers, NH = cfg.num_heads, Vp = cfg.padded_vocab_size;
-    size_t BT = (size_t)B * T;
+    Dims d = dims_of(cfg);
+    size_t C = d.C, L = d.L, BT = (size_t)B * T, g = !d.llama, qn = d.llama && cfg.qk_norm;
     size_t sizes[NUM_ACTIVATION_TENSORS] = {
-        BT * C, L * BT * C, L * BT, L * BT, L * BT * 3 * C, L * BT * C, L * B * NH * T * T,
-        L * BT * C, L * BT * C, L * BT * C, L * BT, L * BT, L * BT * 4 * C, L * BT * 4 * C,
-        L * BT * C, L * BT * C, BT * C, BT, BT, BT * Vp, BT * Vp};
+        BT * C, L * BT * C, g * L * BT, L * BT, L * BT * d.QKV, L * BT * d.AC, L * B * d.NH * T * T,
+        L * BT * C, L * BT * C, L * BT * C, g * L * BT, L * BT, L * BT * d.F1, L * BT * d.F,
+        L * BT * C, L * BT * C, BT * C, g * BT, BT, BT * d.Vp, BT * d.Vp,
+        d.llama * L * BT * d.QKV, qn * L * BT * (d.NH + d.KV)};
     memcpy(s, sizes, sizeof(sizes));
 }
 
@@ -1074,8 +1293,8 @@ static size_t point_activations(ActivationTensors *a, float *mem, GPTConfig cfg,
     float **ptrs[NUM_ACTIVATION_TENSORS] = {
         &a->encoded, &a->ln1, &a->ln1_mean, &a->ln1_rstd, &a->qkv, &a->atty, &a->att, &a->attproj,
         &a->residual2, &a->ln2, &a->ln2_mean, &a->ln2_rstd, &a->fch, &a->fch_gelu, &a->fcproj,
-        &a->residual3, &a->lnf, &a->lnf_mean, &a->lnf_rstd, &a->logits, &a->probs};
-    for (int i = 0; i < NUM_ACTIVATION_TENSORS; i++) { if (mem) *ptrs[i] = mem + total; total += s[i]; }
+        &a->residual3, &a->lnf, &a->lnf_mean, &a->lnf_rstd, &a->logits, &a->probs, &a->qkr, &a->qk_rstd};
+    for (int i = 0; i < NUM_ACTIVATION_TENSORS; i++) { if (mem) *ptrs[i] = s[i] ? mem + total : NULL; total += s[i]; }
     return total;
 }
 
@@ -1099,6 +1318,7 @@ typedef struct {
     int B, T;                   // shape of the last forward pass
     int *inputs, *targets;      // (B, T) copies of the last forward's tokens
     float *logp;                // (B, T) log pi(target) of the last forward
+    float *rope_cos, *rope_sin; // (maxT, hd/2) RoPE's rotation at each position (Llama)
 } GPT;
 
 // Returns 0, or -1 with a message when the config cannot describe a real model.
@@ -1108,8 +1328,34 @@ static int gpt_config_check(GPTConfig c, char *err, size_t errlen) {
     if (c.padded_vocab_size < c.vocab_size || c.padded_vocab_size > (1 << 24) + 128) return set_err(err, errlen, "padded_vocab_size %d smaller than vocab_size %d or too large", c.padded_vocab_size, c.vocab_size);
     if (c.num_layers < 1 || c.num_layers > 1024) return set_err(err, errlen, "num_layers %d out of range [1, 1024]", c.num_layers);
     if (c.channels < 1 || c.channels > (1 << 15)) return set_err(err, errlen, "channels %d out of range [1, 32768]", c.channels);
-    if (c.num_heads < 1 || c.channels % c.num_heads != 0) return set_err(err, errlen, "num_heads %d does not divide channels %d", c.num_heads, c.channels);
+    if (c.arch == ARCH_GPT2) {
+        if (c.num_heads < 1 || c.channels % c.num_heads != 0) return set_err(err, errlen, "num_heads %d does not divide channels %d", c.num_heads, c.channels);
+        return 0;
+    }
+    if (c.arch != ARCH_LLAMA) return set_err(err, errlen, "unknown architecture %d", c.arch);
+    if (c.num_heads < 1 || c.num_heads > 1024) return set_err(err, errlen, "num_heads %d out of range [1, 1024]", c.num_heads);
+    if (c.num_kv_heads < 1 || c.num_heads % c.num_kv_heads != 0)
+        return set_err(err, errlen, "num_key_value_heads %d does not divide num_heads %d", c.num_kv_heads, c.num_heads);
+    if (c.head_dim < 2 || c.head_dim > MAX_HEAD_DIM || c.head_dim % 2)
+        return set_err(err, errlen, "head_dim %d is not even in [2, %d]", c.head_dim, MAX_HEAD_DIM);
+    if (c.ffn_dim < 1 || c.ffn_dim > (1 << 18)) return set_err(err, errlen, "intermediate_size %d out of range [1, 262144]", c.ffn_dim);
+    if (!(c.norm_eps > 0.0f && c.norm_eps < 1.0f)) return set_err(err, errlen, "rms_norm_eps %g out of range (0, 1)", c.norm_eps);
+    if (!(c.rope_theta > 1.0f && c.rope_theta < 1e12f)) return set_err(err, errlen, "rope_theta %g out of range (1, 1e12)", c.rope_theta);
     return 0;
+}
+
+// RoPE's rotation angles, as Hugging Face computes them (in float32):
+//   inv_freq[i] = theta^(-2i/hd),  angle(t, i) = t * inv_freq[i],  i < hd/2
+static void rope_tables(float *cos_t, float *sin_t, int maxT, int hd, float theta) {
+    int half = hd / 2;
+    for (int i = 0; i < half; i++) {
+        float inv_freq = (float)(1.0 / pow((double)theta, (double)(2 * i) / hd));
+        for (int t = 0; t < maxT; t++) {
+            float angle = (float)t * inv_freq;
+            cos_t[(size_t)t * half + i] = (float)cos((double)angle);
+            sin_t[(size_t)t * half + i] = (float)sin((double)angle);
+        }
+    }
 }
 
 static void gpt_init(GPT *model, GPTConfig cfg) {
@@ -1121,10 +1367,16 @@ static void gpt_init(GPT *model, GPTConfig cfg) {
     model->num_parameters = n;
     model->params_memory = xcalloc_aligned(n * sizeof(float));
     point_parameters(&model->params, model->params_memory, model->param_sizes);
+    if (cfg.arch == ARCH_LLAMA) {
+        size_t n_rope = (size_t)cfg.max_seq_len * (cfg.head_dim / 2);
+        model->rope_cos = xcalloc_aligned(n_rope * sizeof(float));
+        model->rope_sin = xcalloc_aligned(n_rope * sizeof(float));
+        rope_tables(model->rope_cos, model->rope_sin, cfg.max_seq_len, cfg.head_dim, cfg.rope_theta);
+    }
 }
 
 // GPT-2 style random init: N(0, 0.02), residual projections scaled by 1/sqrt(2L),
-// LayerNorm weights 1, biases 0. Padding rows of wte stay 0.
+// norm weights 1, biases 0. Padding rows of wte (and lmhead) stay 0.
 static void gpt_init_random(GPT *model, GPTConfig cfg, uint64_t seed) {
     gpt_init(model, cfg);
     uint64_t rng = rng_seed(seed);
@@ -1134,7 +1386,8 @@ static void gpt_init_random(GPT *model, GPTConfig cfg, uint64_t seed) {
     struct { float *t; size_t n; float std; } mats[] = {
         {p->wte, (size_t)cfg.vocab_size * C, 0.02f}, {p->wpe, model->param_sizes[1], 0.02f},
         {p->qkvw, model->param_sizes[4], 0.02f}, {p->attprojw, model->param_sizes[6], proj_std},
-        {p->fcw, model->param_sizes[10], 0.02f}, {p->fcprojw, model->param_sizes[12], proj_std}};
+        {p->fcw, model->param_sizes[10], 0.02f}, {p->fcprojw, model->param_sizes[12], proj_std},
+        {p->lmhead, p->lmhead ? (size_t)cfg.vocab_size * C : 0, 0.02f}};
     for (size_t m = 0; m < sizeof(mats) / sizeof(mats[0]); m++) {
         for (size_t i = 0; i < mats[m].n; i++) { // Box-Muller
             float u1 = rng_f32(&rng) + 1e-7f, u2 = rng_f32(&rng);
@@ -1143,6 +1396,7 @@ static void gpt_init_random(GPT *model, GPTConfig cfg, uint64_t seed) {
     }
     for (size_t i = 0; i < L * C; i++) { p->ln1w[i] = 1.0f; p->ln2w[i] = 1.0f; }
     for (size_t i = 0; i < C; i++) p->lnfw[i] = 1.0f;
+    for (size_t i = 0; i < model->param_sizes[16]; i++) { p->qnormw[i] = 1.0f; p->knormw[i] = 1.0f; }
 }
 
 static void gpt_free(GPT *model) {
@@ -1150,6 +1404,7 @@ static void gpt_free(GPT *model) {
     free(model->m_memory); free(model->v_memory);
     free(model->acts_memory); free(model->grads_acts_memory);
     free(model->inputs); free(model->targets); free(model->logp);
+    free(model->rope_cos); free(model->rope_sin);
     memset(model, 0, sizeof(*model));
 }
 
@@ -1171,11 +1426,104 @@ static void gpt_ensure_activations(GPT *model, int B, int T) {
     model->num_activations = point_activations(&model->acts, model->acts_memory, model->config, B, T);
 }
 
+// One layer's slices of the parameters (or of their gradients) and of the activations
+// (or of their gradients); NULL where the config has no such tensor.
+typedef struct {
+    float *ln1w, *ln1b, *qkvw, *qkvb, *attprojw, *attprojb, *ln2w, *ln2b;
+    float *fcw, *fcb, *fcprojw, *fcprojb, *qnormw, *knormw;
+} LayerParams;
+
+typedef struct {
+    float *ln1, *ln1_mean, *ln1_rstd, *qkv, *qkr, *qk_rstd, *atty, *att, *attproj, *residual2;
+    float *ln2, *ln2_mean, *ln2_rstd, *fch, *fch_gelu, *fcproj, *residual3;
+} LayerActs;
+
+#define SLICE(p, n) ((p) ? (p) + (n) : NULL)
+
+static LayerParams layer_params(const ParameterTensors *p, Dims d, int l) {
+    size_t L = l, C = d.C;
+    return (LayerParams){SLICE(p->ln1w, L * C), SLICE(p->ln1b, L * C), SLICE(p->qkvw, L * d.QKV * C),
+                         SLICE(p->qkvb, L * d.QKV), SLICE(p->attprojw, L * C * d.AC), SLICE(p->attprojb, L * C),
+                         SLICE(p->ln2w, L * C), SLICE(p->ln2b, L * C), SLICE(p->fcw, L * d.F1 * C),
+                         SLICE(p->fcb, L * d.F), SLICE(p->fcprojw, L * C * d.F), SLICE(p->fcprojb, L * C),
+                         SLICE(p->qnormw, L * d.hd), SLICE(p->knormw, L * d.hd)};
+}
+
+static LayerActs layer_acts(const ActivationTensors *a, Dims d, int l, int B, int T) {
+    size_t BT = (size_t)B * T, n = l * BT, C = d.C;
+    return (LayerActs){SLICE(a->ln1, n * C), SLICE(a->ln1_mean, n), SLICE(a->ln1_rstd, n), SLICE(a->qkv, n * d.QKV),
+                       SLICE(a->qkr, n * d.QKV), SLICE(a->qk_rstd, n * (d.NH + d.KV)), SLICE(a->atty, n * d.AC),
+                       SLICE(a->att, (size_t)l * B * d.NH * T * T), SLICE(a->attproj, n * C),
+                       SLICE(a->residual2, n * C), SLICE(a->ln2, n * C), SLICE(a->ln2_mean, n),
+                       SLICE(a->ln2_rstd, n), SLICE(a->fch, n * d.F1), SLICE(a->fch_gelu, n * d.F),
+                       SLICE(a->fcproj, n * C), SLICE(a->residual3, n * C)};
+}
+
+// The block's norm: LayerNorm (GPT-2, with mean and bias) or RMSNorm (Llama family)
+static void norm_forward(Dims d, float eps, float *out, float *mean, float *rstd, const float *inp,
+                         const float *w, const float *b, int N) {
+    if (d.llama) rmsnorm_forward(out, rstd, inp, w, N, d.C, eps);
+    else layernorm_forward(out, mean, rstd, inp, w, b, N, d.C);
+}
+
+static void norm_backward(Dims d, float *dinp, float *dw, float *db, const float *dout, const float *inp,
+                          const float *w, const float *mean, const float *rstd, int N) {
+    if (d.llama) rmsnorm_backward(dinp, dw, dout, inp, w, rstd, N, d.C);
+    else layernorm_backward(dinp, dw, db, dout, inp, w, mean, rstd, N, d.C);
+}
+
+// One transformer block, x (B,T,C) -> s.residual3:
+//   h = x + attproj(attention(positions(qkv(norm1(x)))))
+//   out = h + fcproj(act(fc(norm2(h))))
+// GPT-2: LayerNorm, positions already in x, GELU. Llama family: RMSNorm, RoPE on q and k
+// (after QK-norm for Qwen3), grouped-query attention, SwiGLU.
+static void block_forward(const GPT *model, LayerParams w, LayerActs s, const float *x, int B, int T) {
+    Dims d = dims_of(model->config);
+    float eps = model->config.norm_eps;
+    int BT = B * T, C = d.C;
+    norm_forward(d, eps, s.ln1, s.ln1_mean, s.ln1_rstd, x, w.ln1w, w.ln1b, BT);
+    matmul_forward(s.qkv, s.ln1, w.qkvw, w.qkvb, BT, C, d.QKV);
+    if (d.llama) qk_rope_forward(s.qkr, s.qk_rstd, s.qkv, w.qnormw, w.knormw, model->rope_cos, model->rope_sin,
+                                 B, T, d.NH, d.KV, d.hd, eps);
+    attention_forward(s.atty, s.att, d.llama ? s.qkr : s.qkv, B, T, d.NH, d.KV, d.hd);
+    matmul_forward(s.attproj, s.atty, w.attprojw, w.attprojb, BT, d.AC, C);
+    residual_forward(s.residual2, x, s.attproj, (size_t)BT * C);
+    norm_forward(d, eps, s.ln2, s.ln2_mean, s.ln2_rstd, s.residual2, w.ln2w, w.ln2b, BT);
+    matmul_forward(s.fch, s.ln2, w.fcw, w.fcb, BT, C, d.F1);
+    if (d.llama) swiglu_forward(s.fch_gelu, s.fch, BT, d.F);
+    else gelu_forward(s.fch_gelu, s.fch, (size_t)BT * d.F);
+    matmul_forward(s.fcproj, s.fch_gelu, w.fcprojw, w.fcprojb, BT, d.F, C);
+    residual_forward(s.residual3, s.residual2, s.fcproj, (size_t)BT * C);
+}
+
+// Backward of block_forward: w, s as there; g, ds their gradients; dx += d x.
+static void block_backward(const GPT *model, LayerParams w, LayerParams g, LayerActs s, LayerActs ds,
+                           const float *x, float *dx, int B, int T) {
+    Dims d = dims_of(model->config);
+    int BT = B * T, C = d.C;
+    residual_backward(ds.residual2, ds.fcproj, ds.residual3, (size_t)BT * C);
+    matmul_backward(ds.fch_gelu, g.fcprojw, g.fcprojb, ds.fcproj, s.fch_gelu, w.fcprojw, BT, d.F, C);
+    if (d.llama) swiglu_backward(ds.fch, s.fch, ds.fch_gelu, BT, d.F);
+    else gelu_backward(ds.fch, s.fch, ds.fch_gelu, (size_t)BT * d.F);
+    matmul_backward(ds.ln2, g.fcw, g.fcb, ds.fch, s.ln2, w.fcw, BT, C, d.F1);
+    norm_backward(d, ds.residual2, g.ln2w, g.ln2b, ds.ln2, s.residual2, w.ln2w, s.ln2_mean, s.ln2_rstd, BT);
+    residual_backward(dx, ds.attproj, ds.residual2, (size_t)BT * C);
+    matmul_backward(ds.atty, g.attprojw, g.attprojb, ds.attproj, s.atty, w.attprojw, BT, d.AC, C);
+    if (d.llama) {
+        attention_backward(ds.qkr, ds.atty, s.qkr, s.att, B, T, d.NH, d.KV, d.hd);
+        qk_rope_backward(ds.qkv, g.qnormw, g.knormw, ds.qkr, s.qkv, w.qnormw, w.knormw, s.qk_rstd,
+                         model->rope_cos, model->rope_sin, B, T, d.NH, d.KV, d.hd);
+    } else {
+        attention_backward(ds.qkv, ds.atty, s.qkv, s.att, B, T, d.NH, d.KV, d.hd);
+    }
+    matmul_backward(ds.ln1, g.qkvw, g.qkvb, ds.qkv, s.ln1, w.qkvw, BT, C, d.QKV);
+    norm_backward(d, dx, g.ln1w, g.ln1b, ds.ln1, x, w.ln1w, s.ln1_mean, s.ln1_rstd, BT);
+}
+
 // Forward pass over tokens inputs[B*T] (T <= maxT). Fills acts.logits (B,T,Vp) and
 // acts.probs; when targets are given also model->logp[b*T+t] = log pi(targets | inputs<=t).
 static void gpt_forward(GPT *model, const int *inputs, const int *targets, int B, int T) {
-    GPTConfig cfg = model->config;
-    int L = cfg.num_layers, NH = cfg.num_heads, C = cfg.channels, V = cfg.vocab_size, Vp = cfg.padded_vocab_size;
+    Dims d = dims_of(model->config);
     gpt_ensure_activations(model, B, T);
     model->B = B; model->T = T;
     size_t BT = (size_t)B * T;
@@ -1184,40 +1532,15 @@ static void gpt_forward(GPT *model, const int *inputs, const int *targets, int B
     ParameterTensors p = model->params;
     ActivationTensors a = model->acts;
 
-    encoder_forward(a.encoded, inputs, p.wte, p.wpe, B, T, C);
-    for (int l = 0; l < L; l++) {
-        float *residual = l == 0 ? a.encoded : a.residual3 + (l - 1) * BT * C;
-        // this layer's weights
-        float *ln1w = p.ln1w + l * C, *ln1b = p.ln1b + l * C;
-        float *qkvw = p.qkvw + (size_t)l * 3 * C * C, *qkvb = p.qkvb + l * 3 * C;
-        float *attprojw = p.attprojw + (size_t)l * C * C, *attprojb = p.attprojb + l * C;
-        float *ln2w = p.ln2w + l * C, *ln2b = p.ln2b + l * C;
-        float *fcw = p.fcw + (size_t)l * 4 * C * C, *fcb = p.fcb + l * 4 * C;
-        float *fcprojw = p.fcprojw + (size_t)l * C * 4 * C, *fcprojb = p.fcprojb + l * C;
-        // this layer's activations
-        float *ln1 = a.ln1 + l * BT * C, *ln1_mean = a.ln1_mean + l * BT, *ln1_rstd = a.ln1_rstd + l * BT;
-        float *qkv = a.qkv + l * BT * 3 * C, *atty = a.atty + l * BT * C;
-        float *att = a.att + (size_t)l * B * NH * T * T;
-        float *attproj = a.attproj + l * BT * C, *residual2 = a.residual2 + l * BT * C;
-        float *ln2 = a.ln2 + l * BT * C, *ln2_mean = a.ln2_mean + l * BT, *ln2_rstd = a.ln2_rstd + l * BT;
-        float *fch = a.fch + l * BT * 4 * C, *fch_gelu = a.fch_gelu + l * BT * 4 * C;
-        float *fcproj = a.fcproj + l * BT * C, *residual3 = a.residual3 + l * BT * C;
-
-        layernorm_forward(ln1, ln1_mean, ln1_rstd, residual, ln1w, ln1b, (int)BT, C);
-        matmul_forward(qkv, ln1, qkvw, qkvb, (int)BT, C, 3 * C);
-        attention_forward(atty, att, qkv, B, T, C, NH);
-        matmul_forward(attproj, atty, attprojw, attprojb, (int)BT, C, C);
-        residual_forward(residual2, residual, attproj, BT * C);
-        layernorm_forward(ln2, ln2_mean, ln2_rstd, residual2, ln2w, ln2b, (int)BT, C);
-        matmul_forward(fch, ln2, fcw, fcb, (int)BT, C, 4 * C);
-        gelu_forward(fch_gelu, fch, BT * 4 * C);
-        matmul_forward(fcproj, fch_gelu, fcprojw, fcprojb, (int)BT, 4 * C, C);
-        residual_forward(residual3, residual2, fcproj, BT * C);
+    encoder_forward(a.encoded, inputs, p.wte, p.wpe, B, T, d.C);
+    for (int l = 0; l < d.L; l++) {
+        const float *x = l == 0 ? a.encoded : a.residual3 + (l - 1) * BT * d.C;
+        block_forward(model, layer_params(&p, d, l), layer_acts(&a, d, l, B, T), x, B, T);
     }
-    float *residual = a.residual3 + (L - 1) * BT * C;
-    layernorm_forward(a.lnf, a.lnf_mean, a.lnf_rstd, residual, p.lnfw, p.lnfb, (int)BT, C);
-    matmul_forward(a.logits, a.lnf, p.wte, NULL, (int)BT, C, Vp);
-    softmax_logp_forward(a.probs, model->logp, a.logits, targets ? model->targets : NULL, (int)BT, V, Vp);
+    norm_forward(d, model->config.norm_eps, a.lnf, a.lnf_mean, a.lnf_rstd, a.residual3 + (d.L - 1) * BT * d.C,
+                 p.lnfw, p.lnfb, (int)BT);
+    matmul_forward(a.logits, a.lnf, p.lmhead ? p.lmhead : p.wte, NULL, (int)BT, d.C, d.Vp);
+    softmax_logp_forward(a.probs, model->logp, a.logits, targets ? model->targets : NULL, (int)BT, d.V, d.Vp);
 }
 
 // L = -sum_t c_t log pi(y_t) for the last forward pass (which must have had targets).
@@ -1234,9 +1557,8 @@ static void gpt_zero_grad(GPT *model) {
 // Backward of L = -sum_t c_t log pi(y_t | y_<t) for the last forward pass; gradients
 // accumulate (+=) into model->grads, so call gpt_zero_grad between updates.
 static void gpt_backward(GPT *model, const float *c) {
-    GPTConfig cfg = model->config;
+    Dims d = dims_of(model->config);
     int B = model->B, T = model->T;
-    int L = cfg.num_layers, NH = cfg.num_heads, C = cfg.channels, V = cfg.vocab_size, Vp = cfg.padded_vocab_size;
     size_t BT = (size_t)B * T;
     if (!model->grads_memory) {
         model->grads_memory = xcalloc_aligned(model->num_parameters * sizeof(float));
@@ -1246,55 +1568,26 @@ static void gpt_backward(GPT *model, const float *c) {
         model->grads_acts_memory = xcalloc_aligned(model->acts_capacity * sizeof(float));
         model->grads_acts_capacity = model->acts_capacity;
     }
-    point_activations(&model->grads_acts, model->grads_acts_memory, cfg, B, T);
+    point_activations(&model->grads_acts, model->grads_acts_memory, model->config, B, T);
     // activation gradients are recomputed from scratch every backward
     memset(model->grads_acts_memory, 0, model->num_activations * sizeof(float));
     ParameterTensors p = model->params, g = model->grads;
     ActivationTensors a = model->acts, ga = model->grads_acts;
+    const float *head = p.lmhead ? p.lmhead : p.wte;
+    float *dhead = p.lmhead ? g.lmhead : g.wte;
 
-    weighted_nll_backward(ga.logits, a.probs, model->targets, c, (int)BT, V, Vp);
-    matmul_backward(ga.lnf, g.wte, NULL, ga.logits, a.lnf, p.wte, (int)BT, C, Vp);
-    float *residual = a.residual3 + (L - 1) * BT * C;
-    float *dresidual = ga.residual3 + (L - 1) * BT * C;
-    layernorm_backward(dresidual, g.lnfw, g.lnfb, ga.lnf, residual, p.lnfw, a.lnf_mean, a.lnf_rstd, (int)BT, C);
-
-    for (int l = L - 1; l >= 0; l--) {
-        residual = l == 0 ? a.encoded : a.residual3 + (l - 1) * BT * C;
-        dresidual = l == 0 ? ga.encoded : ga.residual3 + (l - 1) * BT * C;
-        // weights and their gradients
-        float *ln1w = p.ln1w + l * C, *qkvw = p.qkvw + (size_t)l * 3 * C * C;
-        float *attprojw = p.attprojw + (size_t)l * C * C, *ln2w = p.ln2w + l * C;
-        float *fcw = p.fcw + (size_t)l * 4 * C * C, *fcprojw = p.fcprojw + (size_t)l * C * 4 * C;
-        float *dln1w = g.ln1w + l * C, *dln1b = g.ln1b + l * C;
-        float *dqkvw = g.qkvw + (size_t)l * 3 * C * C, *dqkvb = g.qkvb + l * 3 * C;
-        float *dattprojw = g.attprojw + (size_t)l * C * C, *dattprojb = g.attprojb + l * C;
-        float *dln2w = g.ln2w + l * C, *dln2b = g.ln2b + l * C;
-        float *dfcw = g.fcw + (size_t)l * 4 * C * C, *dfcb = g.fcb + l * 4 * C;
-        float *dfcprojw = g.fcprojw + (size_t)l * C * 4 * C, *dfcprojb = g.fcprojb + l * C;
-        // activations and their gradients
-        float *ln1 = a.ln1 + l * BT * C, *ln1_mean = a.ln1_mean + l * BT, *ln1_rstd = a.ln1_rstd + l * BT;
-        float *qkv = a.qkv + l * BT * 3 * C, *atty = a.atty + l * BT * C;
-        float *att = a.att + (size_t)l * B * NH * T * T, *residual2 = a.residual2 + l * BT * C;
-        float *ln2 = a.ln2 + l * BT * C, *ln2_mean = a.ln2_mean + l * BT, *ln2_rstd = a.ln2_rstd + l * BT;
-        float *fch = a.fch + l * BT * 4 * C, *fch_gelu = a.fch_gelu + l * BT * 4 * C;
-        float *dln1 = ga.ln1 + l * BT * C, *dqkv = ga.qkv + l * BT * 3 * C, *datty = ga.atty + l * BT * C;
-        float *dattproj = ga.attproj + l * BT * C, *dresidual2 = ga.residual2 + l * BT * C;
-        float *dln2 = ga.ln2 + l * BT * C, *dfch = ga.fch + l * BT * 4 * C;
-        float *dfch_gelu = ga.fch_gelu + l * BT * 4 * C, *dfcproj = ga.fcproj + l * BT * C;
-        float *dresidual3 = ga.residual3 + l * BT * C;
-
-        residual_backward(dresidual2, dfcproj, dresidual3, BT * C);
-        matmul_backward(dfch_gelu, dfcprojw, dfcprojb, dfcproj, fch_gelu, fcprojw, (int)BT, 4 * C, C);
-        gelu_backward(dfch, fch, dfch_gelu, BT * 4 * C);
-        matmul_backward(dln2, dfcw, dfcb, dfch, ln2, fcw, (int)BT, C, 4 * C);
-        layernorm_backward(dresidual2, dln2w, dln2b, dln2, residual2, ln2w, ln2_mean, ln2_rstd, (int)BT, C);
-        residual_backward(dresidual, dattproj, dresidual2, BT * C);
-        matmul_backward(datty, dattprojw, dattprojb, dattproj, atty, attprojw, (int)BT, C, C);
-        attention_backward(dqkv, datty, qkv, att, B, T, C, NH);
-        matmul_backward(dln1, dqkvw, dqkvb, dqkv, ln1, qkvw, (int)BT, C, 3 * C);
-        layernorm_backward(dresidual, dln1w, dln1b, dln1, residual, ln1w, ln1_mean, ln1_rstd, (int)BT, C);
+    weighted_nll_backward(ga.logits, a.probs, model->targets, c, (int)BT, d.V, d.Vp);
+    matmul_backward(ga.lnf, dhead, NULL, ga.logits, a.lnf, head, (int)BT, d.C, d.Vp);
+    size_t last = (d.L - 1) * BT * d.C;
+    norm_backward(d, ga.residual3 + last, g.lnfw, g.lnfb, ga.lnf, a.residual3 + last, p.lnfw, a.lnf_mean,
+                  a.lnf_rstd, (int)BT);
+    for (int l = d.L - 1; l >= 0; l--) {
+        const float *x = l == 0 ? a.encoded : a.residual3 + (l - 1) * BT * d.C;
+        float *dx = l == 0 ? ga.encoded : ga.residual3 + (l - 1) * BT * d.C;
+        block_backward(model, layer_params(&p, d, l), layer_params(&g, d, l), layer_acts(&a, d, l, B, T),
+                       layer_acts(&ga, d, l, B, T), x, dx, B, T);
     }
-    encoder_backward(g.wte, g.wpe, ga.encoded, model->inputs, B, T, C);
+    encoder_backward(g.wte, g.wpe, ga.encoded, model->inputs, B, T, d.C);
 }
 
 // ----------------------------------------------------------------------------
@@ -1420,6 +1713,7 @@ static int gpt_read_checkpoint(GPT *model, const char *path, long *extras_offset
 typedef int (*write_extras_fn)(FILE *f, void *ctx);
 static int gpt_write_checkpoint(const GPT *model, const char *path, write_extras_fn write_extras, void *ctx,
                                 char *err, size_t errlen) {
+    if (model->config.arch != ARCH_GPT2) return set_err(err, errlen, "%s: not written: llm.c's format holds GPT-2 only", path);
     for (size_t i = 0; i < model->num_parameters; i++) // a file on disk is never poisoned
         if (!isfinite(model->params_memory[i])) return set_err(err, errlen, "%s: not written: parameter %zu is not finite", path, i);
     char tmp[4096];
@@ -1456,31 +1750,33 @@ static int gpt_write_checkpoint(const GPT *model, const char *path, write_extras
 
 typedef struct {
     int slots, maxT;
-    float *k;            // (L, slots, C, maxT): keys transposed, so scores over positions are contiguous
-    float *v;            // (L, slots, maxT, C)
+    float *k;            // (L, slots, KV hd, maxT): keys transposed, so scores over positions are contiguous
+    float *v;            // (L, slots, maxT, KV hd)
     // scratch for one step of up to `slots` sequences
-    float *x, *ln, *qkv, *atty, *proj, *fch, *logits; // (slots, C|3C|4C|Vp)
+    float *x, *ln, *qkv, *atty, *proj, *fch, *act, *logits; // (slots, C|C|QKV|AC|C|F1|F|Vp)
     float *att;          // (slots, NH, maxT)
 } KVCache;
 
 static void kvcache_init(KVCache *kv, GPTConfig cfg, int slots) {
-    size_t C = cfg.channels, S = slots, L = cfg.num_layers, T = cfg.max_seq_len;
+    Dims d = dims_of(cfg);
+    size_t C = d.C, S = slots, L = d.L, T = cfg.max_seq_len, KVD = (size_t)d.KV * d.hd;
     kv->slots = slots; kv->maxT = cfg.max_seq_len;
-    kv->k = xcalloc_aligned(L * S * T * C * sizeof(float));
-    kv->v = xcalloc_aligned(L * S * T * C * sizeof(float));
+    kv->k = xcalloc_aligned(L * S * T * KVD * sizeof(float));
+    kv->v = xcalloc_aligned(L * S * T * KVD * sizeof(float));
     kv->x = xcalloc_aligned(S * C * sizeof(float));
     kv->ln = xcalloc_aligned(S * C * sizeof(float));
-    kv->qkv = xcalloc_aligned(S * 3 * C * sizeof(float));
-    kv->atty = xcalloc_aligned(S * C * sizeof(float));
+    kv->qkv = xcalloc_aligned(S * d.QKV * sizeof(float));
+    kv->atty = xcalloc_aligned(S * d.AC * sizeof(float));
     kv->proj = xcalloc_aligned(S * C * sizeof(float));
-    kv->fch = xcalloc_aligned(S * 4 * C * sizeof(float));
-    kv->logits = xcalloc_aligned(S * (size_t)cfg.padded_vocab_size * sizeof(float));
-    kv->att = xcalloc_aligned(S * (size_t)cfg.num_heads * T * sizeof(float));
+    kv->fch = xcalloc_aligned(S * d.F1 * sizeof(float));
+    kv->act = xcalloc_aligned(S * d.F * sizeof(float));
+    kv->logits = xcalloc_aligned(S * (size_t)d.Vp * sizeof(float));
+    kv->att = xcalloc_aligned(S * (size_t)d.NH * T * sizeof(float));
 }
 
 static void kvcache_free(KVCache *kv) {
     free(kv->k); free(kv->v); free(kv->x); free(kv->ln); free(kv->qkv); free(kv->atty);
-    free(kv->proj); free(kv->fch); free(kv->logits); free(kv->att);
+    free(kv->proj); free(kv->fch); free(kv->act); free(kv->logits); free(kv->att);
     memset(kv, 0, sizeof(*kv));
 }
 
@@ -1490,34 +1786,40 @@ static void kvcache_free(KVCache *kv) {
 // restricted to the new position, so its logits equal a full forward pass.
 static void gpt_decode_step(const GPT *model, KVCache *kv, int n, const int *slot, const int *tok, const int *pos) {
     GPTConfig cfg = model->config;
-    int L = cfg.num_layers, NH = cfg.num_heads, C = cfg.channels, hs = C / NH, Vp = cfg.padded_vocab_size;
+    Dims d = dims_of(cfg);
+    int C = d.C, hd = d.hd, NH = d.NH, group = d.NH / d.KV, KVD = d.KV * d.hd;
     size_t T = kv->maxT, S = kv->slots;
     const ParameterTensors *p = &model->params;
-    float scale = 1.0f / sqrtf((float)hs);
+    float scale = 1.0f / sqrtf((float)hd);
     for (int i = 0; i < n; i++) {
-        const float *we = p->wte + (size_t)tok[i] * C, *pe = p->wpe + (size_t)pos[i] * C;
-        for (int c = 0; c < C; c++) kv->x[(size_t)i * C + c] = we[c] + pe[c];
+        const float *we = p->wte + (size_t)tok[i] * C;
+        for (int c = 0; c < C; c++) kv->x[(size_t)i * C + c] = we[c] + (p->wpe ? p->wpe[(size_t)pos[i] * C + c] : 0.0f);
     }
-    for (int l = 0; l < L; l++) {
-        layernorm_forward(kv->ln, NULL, NULL, kv->x, p->ln1w + l * C, p->ln1b + l * C, n, C);
-        matmul_forward(kv->qkv, kv->ln, p->qkvw + (size_t)l * 3 * C * C, p->qkvb + l * 3 * C, n, C, 3 * C);
-        float *Kl = kv->k + (size_t)l * S * T * C, *Vl = kv->v + (size_t)l * S * T * C;
-        for (int i = 0; i < n; i++) { // append this position's key and value to the cache
-            const float *k = kv->qkv + (size_t)i * 3 * C + C;
-            float *Kt = Kl + (size_t)slot[i] * C * T + pos[i];
-            for (int c = 0; c < C; c++) Kt[(size_t)c * T] = k[c];
-            memcpy(Vl + ((size_t)slot[i] * T + pos[i]) * C, kv->qkv + (size_t)i * 3 * C + 2 * C, C * sizeof(float));
+    for (int l = 0; l < d.L; l++) {
+        LayerParams w = layer_params(p, d, l);
+        norm_forward(d, cfg.norm_eps, kv->ln, NULL, NULL, kv->x, w.ln1w, w.ln1b, n);
+        matmul_forward(kv->qkv, kv->ln, w.qkvw, w.qkvb, n, C, d.QKV);
+        float *Kl = kv->k + (size_t)l * S * T * KVD, *Vl = kv->v + (size_t)l * S * T * KVD;
+        for (int i = 0; i < n; i++) { // (QK-norm and RoPE,) then append this position's key and value
+            float *qkv = kv->qkv + (size_t)i * d.QKV;
+            if (d.llama) qk_rope_row(qkv, NULL, qkv, w.qnormw, w.knormw, model->rope_cos + (size_t)pos[i] * (hd / 2),
+                                     model->rope_sin + (size_t)pos[i] * (hd / 2), NH, d.KV, hd, cfg.norm_eps);
+            const float *k = qkv + (size_t)NH * hd;
+            float *Kt = Kl + (size_t)slot[i] * KVD * T + pos[i];
+            for (int c = 0; c < KVD; c++) Kt[(size_t)c * T] = k[c];
+            memcpy(Vl + ((size_t)slot[i] * T + pos[i]) * KVD, k + KVD, KVD * sizeof(float));
         }
         // a[u] = softmax_u(q . k_u * scale), o = sum_u a[u] v_u; loops run over positions u
         // (scores) or channels j (values), so both vectorize without horizontal sums
         #pragma omp parallel for collapse(2)
         for (int i = 0; i < n; i++) for (int h = 0; h < NH; h++) {
-            const float *q = kv->qkv + (size_t)i * 3 * C + h * hs;
+            const float *q = kv->qkv + (size_t)i * d.QKV + h * hd;
             float *a = kv->att + ((size_t)i * NH + h) * T;
-            const float *Kt = Kl + ((size_t)slot[i] * C + h * hs) * T, *Vs = Vl + (size_t)slot[i] * T * C + h * hs;
+            int g = h / group;
+            const float *Kt = Kl + ((size_t)slot[i] * KVD + g * hd) * T, *Vs = Vl + (size_t)slot[i] * T * KVD + g * hd;
             int len = pos[i] + 1;
             for (int u = 0; u < len; u++) a[u] = 0.0f;
-            for (int j = 0; j < hs; j++) {
+            for (int j = 0; j < hd; j++) {
                 float qj = q[j] * scale;
                 const float *kr = Kt + (size_t)j * T;
                 for (int u = 0; u < len; u++) a[u] += qj * kr[u];
@@ -1527,24 +1829,25 @@ static void gpt_decode_step(const GPT *model, KVCache *kv, int n, const int *slo
             for (int u = 0; u < len; u++) a[u] = fast_expf(a[u] - maxval);
             for (int u = 0; u < len; u++) sum += a[u];
             float inv = 1.0f / sum;
-            float *o = kv->atty + (size_t)i * C + h * hs;
-            for (int j = 0; j < hs; j++) o[j] = 0.0f;
+            float *o = kv->atty + (size_t)i * d.AC + h * hd;
+            for (int j = 0; j < hd; j++) o[j] = 0.0f;
             for (int u = 0; u < len; u++) {
-                float w = a[u] * inv;
-                const float *vr = Vs + (size_t)u * C;
-                for (int j = 0; j < hs; j++) o[j] += w * vr[j];
+                float wu = a[u] * inv;
+                const float *vr = Vs + (size_t)u * KVD;
+                for (int j = 0; j < hd; j++) o[j] += wu * vr[j];
             }
         }
-        matmul_forward(kv->proj, kv->atty, p->attprojw + (size_t)l * C * C, p->attprojb + l * C, n, C, C);
+        matmul_forward(kv->proj, kv->atty, w.attprojw, w.attprojb, n, d.AC, C);
         for (size_t i = 0; i < (size_t)n * C; i++) kv->x[i] += kv->proj[i];
-        layernorm_forward(kv->ln, NULL, NULL, kv->x, p->ln2w + l * C, p->ln2b + l * C, n, C);
-        matmul_forward(kv->fch, kv->ln, p->fcw + (size_t)l * 4 * C * C, p->fcb + l * 4 * C, n, C, 4 * C);
-        gelu_forward(kv->fch, kv->fch, (size_t)n * 4 * C);
-        matmul_forward(kv->proj, kv->fch, p->fcprojw + (size_t)l * C * 4 * C, p->fcprojb + l * C, n, 4 * C, C);
+        norm_forward(d, cfg.norm_eps, kv->ln, NULL, NULL, kv->x, w.ln2w, w.ln2b, n);
+        matmul_forward(kv->fch, kv->ln, w.fcw, w.fcb, n, C, d.F1);
+        if (d.llama) swiglu_forward(kv->act, kv->fch, n, d.F);
+        else gelu_forward(kv->act, kv->fch, (size_t)n * d.F);
+        matmul_forward(kv->proj, kv->act, w.fcprojw, w.fcprojb, n, d.F, C);
         for (size_t i = 0; i < (size_t)n * C; i++) kv->x[i] += kv->proj[i];
     }
-    layernorm_forward(kv->ln, NULL, NULL, kv->x, p->lnfw, p->lnfb, n, C);
-    matmul_forward(kv->logits, kv->ln, p->wte, NULL, n, C, Vp);
+    norm_forward(d, cfg.norm_eps, kv->ln, NULL, NULL, kv->x, p->lnfw, p->lnfb, n);
+    matmul_forward(kv->logits, kv->ln, p->lmhead ? p->lmhead : p->wte, NULL, n, C, d.Vp);
 }
 
 // log-softmax over the first V logits: returns log p(token)
@@ -1600,8 +1903,8 @@ typedef struct {
 // question) and copies each prompt's keys and values into the cache slot of every
 // sequence that uses it. Writes each sequence's next-token logits into kv->logits.
 static void gpt_prefill(GPT *model, KVCache *kv, int n, const int *prompt_ids, const int *prompt_off, const int *prompt_len) {
-    GPTConfig cfg = model->config;
-    int C = cfg.channels, Vp = cfg.padded_vocab_size, L = cfg.num_layers;
+    Dims d = dims_of(model->config);
+    int Vp = d.Vp, KVD = d.KV * d.hd;
     size_t S = kv->slots, maxT = kv->maxT;
     int *row_of = malloc((size_t)n * sizeof(int)), *first = malloc((size_t)n * sizeof(int)), rows = 0, T = 1;
     for (int i = 0; i < n; i++) { // distinct prompts, in order of first use
@@ -1618,12 +1921,13 @@ static void gpt_prefill(GPT *model, KVCache *kv, int n, const int *prompt_ids, c
     gpt_forward(model, tokens, NULL, rows, T);
     for (int i = 0; i < n; i++) {
         int r = row_of[i], len = prompt_len[i];
-        for (int l = 0; l < L; l++) {
-            const float *qkv = model->acts.qkv + ((size_t)l * rows * T + (size_t)r * T) * 3 * C;
-            float *Kt = kv->k + ((size_t)l * S + i) * C * maxT, *V = kv->v + ((size_t)l * S + i) * maxT * C;
+        for (int l = 0; l < d.L; l++) { // keys after RoPE for the Llama family
+            const float *qkv = (d.llama ? model->acts.qkr : model->acts.qkv) + ((size_t)l * rows * T + (size_t)r * T) * d.QKV;
+            float *Kt = kv->k + ((size_t)l * S + i) * KVD * maxT, *V = kv->v + ((size_t)l * S + i) * maxT * KVD;
             for (int t = 0; t < len; t++) {
-                for (int c = 0; c < C; c++) Kt[(size_t)c * maxT + t] = qkv[(size_t)t * 3 * C + C + c];
-                memcpy(V + (size_t)t * C, qkv + (size_t)t * 3 * C + 2 * C, C * sizeof(float));
+                const float *k = qkv + (size_t)t * d.QKV + d.AC;
+                for (int c = 0; c < KVD; c++) Kt[(size_t)c * maxT + t] = k[c];
+                memcpy(V + (size_t)t * KVD, k + KVD, KVD * sizeof(float));
             }
         }
         memcpy(kv->logits + (size_t)i * Vp, model->acts.logits + ((size_t)r * T + len - 1) * Vp, Vp * sizeof(float));

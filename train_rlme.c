@@ -42,6 +42,7 @@ headers under data/, with the data. The network is in model.h, the tokenizer in 
 #endif
 #include <signal.h>
 #include <stddef.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include "model.h"

@@ -182,6 +182,13 @@ static void state_put_model(Buf *b, const GPT *m) {
     int32_t t = m->adam_t;
     size_t bytes = m->num_parameters * sizeof(float);
     state_put(b, "CONF", cfg, sizeof(cfg));
+    if (m->config.arch == ARCH_LLAMA) { // the Llama family's fields, floats by their bits
+        const GPTConfig *c = &m->config;
+        int32_t llama[9] = {c->arch, c->num_kv_heads, c->head_dim, c->ffn_dim, c->qkv_bias, c->qk_norm, c->untied};
+        memcpy(&llama[7], &c->norm_eps, 4);
+        memcpy(&llama[8], &c->rope_theta, 4);
+        state_put(b, "LLAM", llama, sizeof(llama));
+    }
     state_put(b, "PARM", m->params_memory, bytes);
     state_put(b, "ADMT", &t, sizeof(t));
     if (m->adam_t > 0) { state_put(b, "ADMM", m->m_memory, bytes); state_put(b, "ADMV", m->v_memory, bytes); }
@@ -192,6 +199,15 @@ static void state_get_model(const RunState *s, GPT *m) {
     state_get(s, "CONF", cfg, sizeof(cfg));
     GPTConfig c = {.max_seq_len = cfg[0], .vocab_size = cfg[1], .padded_vocab_size = cfg[2],
                    .num_layers = cfg[3], .num_heads = cfg[4], .channels = cfg[5]};
+    size_t n_llama;
+    if (state_find(s, "LLAM", &n_llama)) {
+        int32_t llama[9];
+        state_get(s, "LLAM", llama, sizeof(llama));
+        c.arch = llama[0]; c.num_kv_heads = llama[1]; c.head_dim = llama[2]; c.ffn_dim = llama[3];
+        c.qkv_bias = llama[4]; c.qk_norm = llama[5]; c.untied = llama[6];
+        memcpy(&c.norm_eps, &llama[7], 4);
+        memcpy(&c.rope_theta, &llama[8], 4);
+    }
     char err[160];
     if (gpt_config_check(c, err, sizeof(err))) die("%s: run state has a bad model shape: %s", s->path, err);
     gpt_init(m, c);

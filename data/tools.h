@@ -113,9 +113,12 @@ static int cmd_sample(int argc, char **argv) {
 
 // ---- bench: tokens per second of a training step and of batched decoding ----
 
-typedef struct { int layers, heads, channels, vocab, seq, batch, steps, threads; } BenchArgs;
+typedef struct { int layers, heads, channels, vocab, seq, batch, steps, threads; const char *shape; } BenchArgs;
 #define BE(f) offsetof(BenchArgs, f)
 static const Flag BENCH_FLAGS[] = {
+    {"--shape", "NAME", NULL, F_STR, BE(shape), 0, 0, 0,
+     "a real model's shape with random weights: qwen3-0.6b, qwen2.5-0.5b or smollm2-135m\n"
+     "(then --layers/--heads/--channels/--vocab are the model's; try --batch 1 --seq 256)"},
     {"--layers", "L", "6", F_INT, BE(layers), 1, 64, 0, "transformer blocks"},
     {"--heads", "H", "8", F_INT, BE(heads), 1, 256, 0, "attention heads"},
     {"--channels", "C", "256", F_INT, BE(channels), 1, 8192, 0, "width"},
@@ -126,14 +129,33 @@ static const Flag BENCH_FLAGS[] = {
     {"--threads", "N", NULL, F_INT, BE(threads), 1, 1024, 0, "OpenMP threads (default: all)"},
     {0}};
 
-// FLOPs of one forward pass over B x T tokens (multiply-add = 2): the linear
-// layers 2*BT*12C^2 per layer plus the LM head, and causal attention's two
-// products (scores and weighted values) over the T(T+1)/2 visible pairs.
+// The shapes of small Hugging Face models people RL-train (from their config.json files)
+static const struct { const char *name; GPTConfig cfg; } BENCH_SHAPES[] = {
+    {"qwen3-0.6b", {.vocab_size = 151936, .num_layers = 28, .num_heads = 16, .channels = 1024, .arch = ARCH_LLAMA,
+                    .num_kv_heads = 8, .head_dim = 128, .ffn_dim = 3072, .qk_norm = 1, .norm_eps = 1e-6f, .rope_theta = 1e6f}},
+    {"qwen2.5-0.5b", {.vocab_size = 151936, .num_layers = 24, .num_heads = 14, .channels = 896, .arch = ARCH_LLAMA,
+                      .num_kv_heads = 2, .head_dim = 64, .ffn_dim = 4864, .qkv_bias = 1, .norm_eps = 1e-6f, .rope_theta = 1e6f}},
+    {"smollm2-135m", {.vocab_size = 49152, .num_layers = 30, .num_heads = 9, .channels = 576, .arch = ARCH_LLAMA,
+                      .num_kv_heads = 3, .head_dim = 64, .ffn_dim = 1536, .norm_eps = 1e-5f, .rope_theta = 1e5f}},
+};
+
+// FLOPs of one forward pass over B x T tokens (multiply-add = 2): the linear layers
+// (the fused qkv, the attention output, the MLP's matmuls, the LM head) and causal
+// attention's two products (scores and weighted values) over the T(T+1)/2 visible pairs.
 static double forward_flops(GPTConfig c, int B, int T) {
-    double BT = (double)B * T, C = c.channels;
-    double linear = 2.0 * BT * (12.0 * C * C * c.num_layers + C * c.padded_vocab_size);
-    double attention = 2.0 * 2.0 * B * (T * (T + 1) / 2.0) * C * c.num_layers;
+    Dims d = dims_of(c);
+    double BT = (double)B * T, C = d.C;
+    double per_layer = C * d.QKV + (double)d.AC * C + C * d.F1 + (double)d.F * C;
+    double linear = 2.0 * BT * (per_layer * d.L + C * d.Vp);
+    double attention = 2.0 * 2.0 * B * (T * (T + 1) / 2.0) * d.AC * d.L;
     return linear + attention;
+}
+
+// the process's peak resident memory so far, in MiB (Linux: ru_maxrss is in KiB)
+static double peak_rss_mib(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024.0;
 }
 
 static int cmd_bench(int argc, char **argv) {
@@ -142,11 +164,20 @@ static int cmd_bench(int argc, char **argv) {
                 "Times forward + backward + AdamW on random data, then batched KV-cache decoding. The first line\n"
                 "names the GEMM micro-kernel (`make SIMD=avx512|avx2|neon|none`) and its FMA peak on these threads,\n"
                 "measured here; the step's GFLOP/s is a % of that peak.\n", "flag");
-    if (b.channels % b.heads) die("--heads %d does not divide --channels %d", b.heads, b.channels);
     set_threads(b.threads);
-    int B = b.batch, T = b.seq, V = b.vocab;
-    GPTConfig cfg = {.max_seq_len = T, .vocab_size = V, .padded_vocab_size = (V + 127) / 128 * 128,
-                     .num_layers = b.layers, .num_heads = b.heads, .channels = b.channels};
+    int B = b.batch, T = b.seq;
+    GPTConfig cfg = {.vocab_size = b.vocab, .num_layers = b.layers, .num_heads = b.heads, .channels = b.channels};
+    if (b.shape) {
+        size_t i = 0, n = sizeof(BENCH_SHAPES) / sizeof(BENCH_SHAPES[0]);
+        while (i < n && strcmp(b.shape, BENCH_SHAPES[i].name)) i++;
+        if (i == n) die("--shape %s: not a known shape (qwen3-0.6b, qwen2.5-0.5b, smollm2-135m)", b.shape);
+        cfg = BENCH_SHAPES[i].cfg;
+    }
+    cfg.max_seq_len = T;
+    cfg.padded_vocab_size = (cfg.vocab_size + 127) / 128 * 128;
+    char err[160];
+    if (gpt_config_check(cfg, err, sizeof(err))) die("bench: %s", err);
+    int V = cfg.vocab_size;
     GPT model;
     gpt_init_random(&model, cfg, 1337);
     uint64_t rng = rng_seed(42);
@@ -158,8 +189,10 @@ static int cmd_bench(int argc, char **argv) {
     AdamWConfig opt = {.lr = 1e-4f, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f, .weight_decay = 0.1f};
     double peak = mm_peak_gflops(num_threads());
     printf("kernel=%s fma_peak_gflops=%.1f (measured, %d threads)\n", MM_KERNEL_NAME, peak, num_threads());
-    printf("model: L=%d NH=%d C=%d V=%d (Vp=%d) T=%d, %zu parameters; batch B=%d; threads=%d\n", b.layers, b.heads,
-           b.channels, V, cfg.padded_vocab_size, T, model.num_parameters, B, num_threads());
+    printf("model: %s L=%d NH=%d KV=%d hd=%d C=%d F=%d V=%d (Vp=%d) T=%d, %zu parameters; batch B=%d; threads=%d\n",
+           b.shape ? b.shape : cfg.arch == ARCH_LLAMA ? "llama" : "gpt2", cfg.num_layers, cfg.num_heads,
+           dims_of(cfg).KV, dims_of(cfg).hd, cfg.channels, dims_of(cfg).F, V, cfg.padded_vocab_size, T,
+           model.num_parameters, B, num_threads());
     double t_fwd = 0, t_bwd = 0, t_opt = 0;
     for (int s = -1; s < b.steps; s++) { // step -1 warms up (allocations, caches)
         double t0 = now_seconds();
@@ -179,6 +212,11 @@ static int cmd_bench(int argc, char **argv) {
     printf("train_gflops=%.1f (%.0f%% of the measured %.0f GFLOP/s FMA peak of %d threads)\n", flops / step * 1e-9,
            100.0 * flops / step * 1e-9 / peak, peak, num_threads());
     printf("train_tok_per_s=%.1f\n", BT / step);
+    // scoring: a forward pass alone, what the evaluator runs on each rollout
+    double ts = now_seconds();
+    for (int s = 0; s < b.steps; s++) gpt_forward(&model, tokens, NULL, B, T);
+    double score = (now_seconds() - ts) / b.steps;
+    printf("score_tok_per_s=%.1f (%.0f%% of peak)\n", BT / score, 100.0 * forward_flops(cfg, B, T) / score * 1e-9 / peak);
     // decoding: B sequences with ragged prompts of 1..8 tokens, T/2 new tokens each
     Rollout r;
     rollout_alloc(&r, B, T / 2);
@@ -193,6 +231,7 @@ static int cmd_bench(int argc, char **argv) {
     long generated = 0;
     for (int i = 0; i < B; i++) generated += r.out_len[i];
     printf("decode: %d sequences x %d new tokens in %.2f s\ndecode_tok_per_s=%.1f\n", B, T / 2, dt, generated / dt);
+    printf("peak_rss_mib=%.0f\n", peak_rss_mib());
     kvcache_free(&kv); rollout_free(&r); free(tokens); free(c); gpt_free(&model);
     return 0;
 }

@@ -1,10 +1,14 @@
 /*
 test_model.c — the GPT engine against PyTorch and against itself.
 
-  1. test/ref/state.bin (dev/gpt_ref.py): logits, loss, every gradient, 10 AdamW steps
-  2. finite differences of each layer's backward and of the whole model
+  1. test/ref/state.bin (dev/gpt_ref.py) and the Llama family's test/ref/llama/*.bin
+     (dev/llama_ref.py: Qwen3-, Qwen2- and Llama-like, MHA and GQA): logits, loss,
+     every gradient, 10 AdamW steps
+  2. finite differences of each layer's backward (LayerNorm, RMSNorm, RoPE with and
+     without QK-norm, attention, grouped-query attention, GELU, SwiGLU, matmul) and of
+     the whole model, GPT-2 and Llama
   3. the SIMD matmul core against the plain reference on odd shapes
-  4. KV-cache decoding logits equal a full forward pass, ragged batch
+  4. KV-cache decoding logits equal a full forward pass, ragged batch (GPT-2, GQA)
   5. checkpoint write -> read is byte-exact
   6. bad checkpoints are rejected with a message, never a crash
 Run from the repository root. Prints one line per check and "N passed, N failed".
@@ -42,10 +46,87 @@ static void fill_random(float *x, size_t n, uint64_t *rng, float scale) {
 
 static const char *PARAM_NAMES[NUM_PARAMETER_TENSORS] = {
     "wte", "wpe", "ln1w", "ln1b", "qkvw", "qkvb", "attprojw", "attprojb",
-    "ln2w", "ln2b", "fcw", "fcb", "fcprojw", "fcprojb", "lnfw", "lnfb"};
+    "ln2w", "ln2b", "fcw", "fcb", "fcprojw", "fcprojb", "lnfw", "lnfb", "qnormw", "knormw", "lmhead"};
 
 // ----------------------------------------------------------------------------
 // 1. PyTorch reference
+
+// one batch and what PyTorch computed from it (the layout of dev/gpt_ref.py's state.bin
+// after its header; dev/llama_ref.py's files put the initial weights first)
+typedef struct {
+    int B, T, nsteps;
+    int *x, *y;
+    float *c, *logits, loss, *grads, *losses, *final;
+} Reference;
+
+static int read_reference(FILE *f, Reference *r, int B, int T, int nsteps, size_t Vp, size_t P) {
+    size_t BT = (size_t)B * T;
+    *r = (Reference){B, T, nsteps, malloc(BT * sizeof(int)), malloc(BT * sizeof(int)), malloc(BT * sizeof(float)),
+                     malloc(BT * Vp * sizeof(float)), 0.0f, malloc(P * sizeof(float)), malloc(nsteps * sizeof(float)),
+                     malloc(P * sizeof(float))};
+    return fread(r->x, sizeof(int), BT, f) == BT && fread(r->y, sizeof(int), BT, f) == BT &&
+           fread(r->c, sizeof(float), BT, f) == BT && fread(r->logits, sizeof(float), BT * Vp, f) == BT * Vp &&
+           fread(&r->loss, sizeof(float), 1, f) == 1 && fread(r->grads, sizeof(float), P, f) == P &&
+           fread(r->losses, sizeof(float), nsteps, f) == (size_t)nsteps && fread(r->final, sizeof(float), P, f) == P;
+}
+
+static void free_reference(Reference *r) {
+    free(r->x); free(r->y); free(r->c); free(r->logits); free(r->grads); free(r->losses); free(r->final);
+}
+
+// logits, loss, every gradient tensor and 10 AdamW steps of `model` against PyTorch
+static void compare_with_pytorch(GPT *model, const Reference *r, const char *name) {
+    int B = r->B, T = r->T, nsteps = r->nsteps;
+    size_t BT = (size_t)B * T, Vp = model->config.padded_vocab_size;
+    gpt_forward(model, r->x, r->y, B, T);
+    double lscale = 0.0; // errors relative to the largest logit, as for the gradients below
+    for (size_t i = 0; i < BT * Vp; i++) lscale = worse(lscale, fabs(r->logits[i]));
+    double lerr = max_rel_err(model->acts.logits, r->logits, BT * Vp, lscale);
+    check(lerr <= 1e-5, "%s: logits match PyTorch (max err %.2e of the largest logit %.2f)", name, lerr, lscale);
+    double my_loss = gpt_weighted_loss(model, r->c);
+    check(fabs(my_loss - r->loss) <= 1e-5 * fabs(r->loss) + 1e-6, "%s: weighted loss %.7f matches PyTorch %.7f", name, my_loss, r->loss);
+    gpt_zero_grad(model);
+    gpt_backward(model, r->c);
+    // each gradient tensor within 1e-5 of PyTorch, relative to the tensor's own scale
+    size_t off = 0;
+    for (int t = 0; t < NUM_PARAMETER_TENSORS; t++) {
+        size_t n = model->param_sizes[t];
+        if (!n) continue;
+        double scale = 0.0;
+        for (size_t i = 0; i < n; i++) scale = worse(scale, fabs(r->grads[off + i]));
+        double e = max_rel_err(model->grads_memory + off, r->grads + off, n, scale);
+        check(e <= 1e-5, "%s: gradient d%-8s matches PyTorch (max err %.2e of its largest entry)", name, PARAM_NAMES[t], e);
+        off += n;
+    }
+    // 10 AdamW steps on the same batch: the losses before each step
+    AdamWConfig opt = {.lr = 1e-3f, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f, .weight_decay = 0.1f};
+    double worst = 0.0;
+    for (int s = 0; s < nsteps; s++) {
+        gpt_forward(model, r->x, r->y, B, T);
+        double l = gpt_weighted_loss(model, r->c);
+        worst = worse(worst, fabs(l - r->losses[s]) / (fabs(r->losses[s]) + 1e-3));
+        gpt_zero_grad(model);
+        gpt_backward(model, r->c);
+        gpt_clip_grad_norm(model, 1.0f);
+        gpt_adamw_update(model, opt);
+    }
+    check(worst <= 1e-5, "%s: %d AdamW-step losses match PyTorch (max rel err %.2e)", name, nsteps, worst);
+    // final weights; GPT-2's key bias is skipped: its true gradient is exactly 0 (softmax
+    // is shift-invariant), so what Adam does with its rounding noise is noise. (With
+    // RoPE a key bias is rotated differently at each position and is not invariant.)
+    off = 0;
+    double wworst = 0.0;
+    Dims d = dims_of(model->config);
+    for (int t = 0; t < NUM_PARAMETER_TENSORS; t++) {
+        size_t n = model->param_sizes[t];
+        for (size_t i = 0; i < n; i++) {
+            if (t == 5 && !d.llama) { int j = (int)(i % d.QKV); if (j >= d.C && j < 2 * d.C) continue; }
+            wworst = worse(wworst, fabs(model->params_memory[off + i] - r->final[off + i]));
+        }
+        off += n;
+    }
+    check(wworst <= 2e-5, "%s: parameters after %d AdamW steps match PyTorch (max abs err %.2e)", name, nsteps, wworst);
+}
 
 static void test_pytorch_reference(void) {
     GPT model;
@@ -54,67 +135,41 @@ static void test_pytorch_reference(void) {
     FILE *f = fopen("test/ref/state.bin", "rb");
     if (!f) { check(0, "open test/ref/state.bin"); gpt_free(&model); return; }
     int32_t h[256];
-    if (fread(h, sizeof(h), 1, f) != 1 || h[0] != 20240327 || h[1] != 1) { check(0, "state.bin header"); fclose(f); gpt_free(&model); return; }
-    int B = h[2], T = h[3], nsteps = h[4], Vp = model.config.padded_vocab_size;
-    size_t BT = (size_t)B * T, P = model.num_parameters;
-    int *x = malloc(BT * sizeof(int)), *y = malloc(BT * sizeof(int));
-    float *c = malloc(BT * sizeof(float)), *logits = malloc(BT * Vp * sizeof(float)), loss;
-    float *grads = malloc(P * sizeof(float)), *losses = malloc(nsteps * sizeof(float)), *final = malloc(P * sizeof(float));
-    int ok = fread(x, sizeof(int), BT, f) == BT && fread(y, sizeof(int), BT, f) == BT &&
-             fread(c, sizeof(float), BT, f) == BT && fread(logits, sizeof(float), BT * Vp, f) == BT * Vp &&
-             fread(&loss, sizeof(float), 1, f) == 1 && fread(grads, sizeof(float), P, f) == P &&
-             fread(losses, sizeof(float), nsteps, f) == (size_t)nsteps && fread(final, sizeof(float), P, f) == P;
+    Reference r = {0};
+    int ok = fread(h, sizeof(h), 1, f) == 1 && h[0] == 20240327 && h[1] == 1 &&
+             read_reference(f, &r, h[2], h[3], h[4], model.config.padded_vocab_size, model.num_parameters);
     fclose(f);
-    check(ok, "read test/ref/state.bin (B=%d T=%d, %zu parameters)", B, T, P);
-    if (!ok) goto done;
+    check(ok, "read test/ref/state.bin (B=%d T=%d, %zu parameters)", h[2], h[3], model.num_parameters);
+    if (ok) compare_with_pytorch(&model, &r, "gpt2");
+    free_reference(&r);
+    gpt_free(&model);
+}
 
-    gpt_forward(&model, x, y, B, T);
-    double lscale = 0.0; // errors relative to the largest logit, as for the gradients below
-    for (size_t i = 0; i < BT * Vp; i++) lscale = worse(lscale, fabs(logits[i]));
-    double lerr = max_rel_err(model.acts.logits, logits, BT * Vp, lscale);
-    check(lerr <= 1e-5, "logits match PyTorch (max err %.2e of the largest logit %.2f)", lerr, lscale);
-    double my_loss = gpt_weighted_loss(&model, c);
-    check(fabs(my_loss - loss) <= 1e-5 * fabs(loss) + 1e-6, "weighted loss %.7f matches PyTorch %.7f", my_loss, loss);
-    gpt_zero_grad(&model);
-    gpt_backward(&model, c);
-    // each gradient tensor within 1e-5 of PyTorch, relative to the tensor's own scale
-    size_t off = 0;
-    for (int t = 0; t < NUM_PARAMETER_TENSORS; t++) {
-        size_t n = model.param_sizes[t];
-        double scale = 0.0;
-        for (size_t i = 0; i < n; i++) scale = worse(scale, fabs(grads[off + i]));
-        double e = max_rel_err(model.grads_memory + off, grads + off, n, scale);
-        check(e <= 1e-5, "gradient d%-8s matches PyTorch (max err %.2e of its largest entry)", PARAM_NAMES[t], e);
-        off += n;
-    }
-    // 10 AdamW steps on the same batch: the losses before each step
-    AdamWConfig opt = {.lr = 1e-3f, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f, .weight_decay = 0.1f};
-    double worst = 0.0;
-    for (int s = 0; s < nsteps; s++) {
-        gpt_forward(&model, x, y, B, T);
-        double l = gpt_weighted_loss(&model, c);
-        worst = worse(worst, fabs(l - losses[s]) / (fabs(losses[s]) + 1e-3));
-        gpt_zero_grad(&model);
-        gpt_backward(&model, c);
-        gpt_clip_grad_norm(&model, 1.0f);
-        gpt_adamw_update(&model, opt);
-    }
-    check(worst <= 1e-5, "%d AdamW-step losses match PyTorch (max rel err %.2e)", nsteps, worst);
-    // final weights; the key bias is skipped: its true gradient is exactly 0
-    // (softmax is shift-invariant), so what Adam does with its rounding noise is noise
-    off = 0;
-    double wworst = 0.0;
-    for (int t = 0; t < NUM_PARAMETER_TENSORS; t++) {
-        size_t n = model.param_sizes[t];
-        for (size_t i = 0; i < n; i++) {
-            if (t == 5) { int C = model.config.channels; int j = (int)(i % (3 * C)); if (j >= C && j < 2 * C) continue; }
-            wworst = worse(wworst, fabs(model.params_memory[off + i] - final[off + i]));
-        }
-        off += n;
-    }
-    check(wworst <= 2e-5, "parameters after %d AdamW steps match PyTorch (max abs err %.2e)", nsteps, wworst);
-done:
-    free(x); free(y); free(c); free(logits); free(grads); free(losses); free(final);
+// The Llama family: dev/llama_ref.py's state files hold the config, the initial
+// weights in slot order, then the same fields as state.bin.
+static void test_llama_reference(const char *variant) {
+    char path[256], err[256];
+    snprintf(path, sizeof(path), "test/ref/llama/%s.bin", variant);
+    FILE *f = fopen(path, "rb");
+    if (!f) { check(0, "open %s", path); return; }
+    int32_t h[256];
+    if (fread(h, sizeof(h), 1, f) != 1 || h[0] != 20261202 || h[1] != 1) { check(0, "%s: header", path); fclose(f); return; }
+    GPTConfig cfg = {.vocab_size = h[5], .padded_vocab_size = h[6], .max_seq_len = h[7], .num_layers = h[8],
+                     .num_heads = h[9], .num_kv_heads = h[10], .channels = h[11], .head_dim = h[12], .ffn_dim = h[13],
+                     .qkv_bias = h[14], .qk_norm = h[15], .untied = !h[16], .arch = ARCH_LLAMA};
+    memcpy(&cfg.norm_eps, &h[17], 4);
+    memcpy(&cfg.rope_theta, &h[18], 4);
+    if (gpt_config_check(cfg, err, sizeof(err))) { check(0, "%s: config: %s", path, err); fclose(f); return; }
+    GPT model;
+    gpt_init(&model, cfg);
+    Reference r = {0};
+    int ok = fread(model.params_memory, sizeof(float), model.num_parameters, f) == model.num_parameters &&
+             read_reference(f, &r, h[2], h[3], h[4], cfg.padded_vocab_size, model.num_parameters);
+    fclose(f);
+    check(ok, "read %s (L=%d C=%d NH=%d KV=%d hd=%d F=%d, %zu parameters)", path, cfg.num_layers, cfg.channels,
+          cfg.num_heads, cfg.num_kv_heads, cfg.head_dim, cfg.ffn_dim, model.num_parameters);
+    if (ok) compare_with_pytorch(&model, &r, variant);
+    free_reference(&r);
     gpt_free(&model);
 }
 
@@ -157,7 +212,7 @@ static float *g_ln_x;
 static void ln_fw(void *ctx, const float *w, float *y) { LNCtx *c = ctx; layernorm_forward(y, NULL, NULL, g_ln_x, w, c->b, c->N, c->C); }
 
 typedef struct { int B, T, C, NH; float *att; } AttCtx;
-static void att_f(void *ctx, const float *x, float *y) { AttCtx *c = ctx; attention_forward(y, c->att, x, c->B, c->T, c->C, c->NH); }
+static void att_f(void *ctx, const float *x, float *y) { AttCtx *c = ctx; attention_forward(y, c->att, x, c->B, c->T, c->NH, c->NH, c->C / c->NH); }
 
 static void gelu_f(void *ctx, const float *x, float *y) { gelu_forward(y, x, *(size_t *)ctx); }
 
@@ -165,6 +220,69 @@ typedef struct { int M, K, N; float *w; } MMCtx;
 static void mm_f(void *ctx, const float *x, float *y) { MMCtx *c = ctx; matmul_forward(y, x, c->w, NULL, c->M, c->K, c->N); }
 static float *g_mm_x;
 static void mm_fw(void *ctx, const float *w, float *y) { MMCtx *c = ctx; matmul_forward(y, g_mm_x, w, NULL, c->M, c->K, c->N); }
+
+typedef struct { int N, C; float *w; } RMSCtx;
+static float *g_rms_x;
+static void rms_f(void *ctx, const float *x, float *y) { RMSCtx *c = ctx; rmsnorm_forward(y, NULL, x, c->w, c->N, c->C, 1e-5f); }
+static void rms_fw(void *ctx, const float *w, float *y) { RMSCtx *c = ctx; rmsnorm_forward(y, NULL, g_rms_x, w, c->N, c->C, 1e-5f); }
+
+typedef struct { int B, T, NH, KV, hd; float *qnw, *knw, *cs, *sn, *rstd; } RopeCtx;
+static float *g_rope_x;
+static void rope_f(void *ctx, const float *x, float *y) {
+    RopeCtx *c = ctx;
+    qk_rope_forward(y, c->rstd, x, c->qnw, c->knw, c->cs, c->sn, c->B, c->T, c->NH, c->KV, c->hd, 1e-5f);
+}
+static void rope_fq(void *ctx, const float *w, float *y) {
+    RopeCtx *c = ctx;
+    qk_rope_forward(y, c->rstd, g_rope_x, w, c->knw, c->cs, c->sn, c->B, c->T, c->NH, c->KV, c->hd, 1e-5f);
+}
+static void rope_fk(void *ctx, const float *w, float *y) {
+    RopeCtx *c = ctx;
+    qk_rope_forward(y, c->rstd, g_rope_x, c->qnw, w, c->cs, c->sn, c->B, c->T, c->NH, c->KV, c->hd, 1e-5f);
+}
+
+typedef struct { int B, T, NH, KV, hd; float *att; } GQACtx;
+static void gqa_f(void *ctx, const float *x, float *y) { GQACtx *c = ctx; attention_forward(y, c->att, x, c->B, c->T, c->NH, c->KV, c->hd); }
+
+static void swiglu_f(void *ctx, const float *x, float *y) { swiglu_forward(y, x, *(int *)ctx, 8); }
+
+// the whole model: dL/dparam for a sample of parameters of every tensor,
+// L = -sum c log p with mixed-sign c (what CISPO feeds backward)
+static void whole_model_fd(GPTConfig cfg, const char *name, uint64_t *rngp) {
+    uint64_t rng = *rngp;
+    GPT model;
+    gpt_init_random(&model, cfg, 3);
+    for (size_t i = 0; i < model.num_parameters; i++) // larger weights: a less trivial function
+        if (model.params_memory[i] != 0.0f) model.params_memory[i] += 0.2f * (2.0f * rng_f32(&rng) - 1.0f);
+    int B = 2, T = 6, x[12], y[12];
+    float c[12];
+    for (int i = 0; i < 12; i++) { x[i] = (int)(rng_u64(&rng) % 11); y[i] = (int)(rng_u64(&rng) % 11); c[i] = 2.0f * rng_f32(&rng) - 1.0f; }
+    c[3] = 0.0f;
+    gpt_forward(&model, x, y, B, T);
+    gpt_zero_grad(&model);
+    gpt_backward(&model, c);
+    size_t off = 0;
+    double worst = 0.0;
+    for (int t = 0; t < NUM_PARAMETER_TENSORS; t++) {
+        for (int k = 0; k < 4 && model.param_sizes[t]; k++) {
+            size_t i = off + rng_u64(&rng) % model.param_sizes[t];
+            if ((t == 0 || t == 18) && i - off >= (size_t)cfg.vocab_size * cfg.channels) continue; // padding rows
+            double h = 3e-3;
+            float keep = model.params_memory[i];
+            model.params_memory[i] = keep + (float)h; gpt_forward(&model, x, y, B, T); double lp = gpt_weighted_loss(&model, c);
+            model.params_memory[i] = keep - (float)h; gpt_forward(&model, x, y, B, T); double lm = gpt_weighted_loss(&model, c);
+            model.params_memory[i] = keep;
+            double fd = (lp - lm) / (2 * h), g = model.grads_memory[i];
+            worst = worse(worst, fabs(fd - g) / (fabs(fd) + 1e-2));
+            if (getenv("FD_DEBUG")) printf("  %s[%zu] fd %.6f grad %.6f\n", PARAM_NAMES[t], i - off, fd, g);
+        }
+        off += model.param_sizes[t];
+    }
+    check(worst < 2e-2, "%s: whole-model weighted-loss gradient vs finite differences (max rel err %.2e)", name, worst);
+    gpt_free(&model);
+    *rngp = rng;
+}
+
 
 static void test_finite_differences(void) {
     uint64_t rng = rng_seed(7);
@@ -184,8 +302,8 @@ static void test_finite_differences(void) {
         size_t nx = (size_t)B * T * 3 * C, ny = (size_t)B * T * C;
         float *x = malloc(nx * 4), *r = malloc(ny * 4), *y = malloc(ny * 4), *dx = calloc(nx, 4), *att = malloc((size_t)B * NH * T * T * 4);
         fill_random(x, nx, &rng, 1.0f); fill_random(r, ny, &rng, 1.0f);
-        attention_forward(y, att, x, B, T, C, NH);
-        attention_backward(dx, r, x, att, B, T, C, NH);
+        attention_forward(y, att, x, B, T, NH, NH, C / NH);
+        attention_backward(dx, r, x, att, B, T, NH, NH, C / NH);
         AttCtx ctx = {B, T, C, NH, att};
         check(fd_error(att_f, &ctx, x, nx, r, ny, dx) < 1e-2, "attention dq, dk, dv vs finite differences");
         free(x); free(r); free(y); free(dx); free(att);
@@ -213,40 +331,62 @@ static void test_finite_differences(void) {
         float srf[4] = {(float)sr[0], (float)sr[1], (float)sr[2], (float)sr[3]};
         check(max_rel_err(db, srf, 4, 1e-3) < 1e-5, "matmul dbias = column sums of dout");
     }
-    { // the whole model: dL/dparam for a sample of parameters of every tensor,
-      // L = -sum c log p with mixed-sign c (what CISPO feeds backward)
-        GPTConfig cfg = {.max_seq_len = 8, .vocab_size = 11, .padded_vocab_size = 128, .num_layers = 2, .num_heads = 2, .channels = 8};
-        GPT model;
-        gpt_init_random(&model, cfg, 3);
-        for (size_t i = 0; i < model.num_parameters; i++) // larger weights: a less trivial function
-            if (model.params_memory[i] != 0.0f) model.params_memory[i] += 0.2f * (2.0f * rng_f32(&rng) - 1.0f);
-        int B = 2, T = 6, x[12], y[12];
-        float c[12];
-        for (int i = 0; i < 12; i++) { x[i] = (int)(rng_u64(&rng) % 11); y[i] = (int)(rng_u64(&rng) % 11); c[i] = 2.0f * rng_f32(&rng) - 1.0f; }
-        c[3] = 0.0f;
-        gpt_forward(&model, x, y, B, T);
-        gpt_zero_grad(&model);
-        gpt_backward(&model, c);
-        size_t off = 0;
-        double worst = 0.0;
-        for (int t = 0; t < NUM_PARAMETER_TENSORS; t++) {
-            for (int k = 0; k < 4; k++) {
-                size_t i = off + rng_u64(&rng) % model.param_sizes[t];
-                if (t == 0 && i >= (size_t)cfg.vocab_size * cfg.channels) continue; // padding rows
-                double h = 3e-3;
-                float keep = model.params_memory[i];
-                model.params_memory[i] = keep + (float)h; gpt_forward(&model, x, y, B, T); double lp = gpt_weighted_loss(&model, c);
-                model.params_memory[i] = keep - (float)h; gpt_forward(&model, x, y, B, T); double lm = gpt_weighted_loss(&model, c);
-                model.params_memory[i] = keep;
-                double fd = (lp - lm) / (2 * h), g = model.grads_memory[i];
-                worst = worse(worst, fabs(fd - g) / (fabs(fd) + 1e-2));
-                if (getenv("FD_DEBUG")) printf("  %s[%zu] fd %.6f grad %.6f\n", PARAM_NAMES[t], i - off, fd, g);
-            }
-            off += model.param_sizes[t];
-        }
-        check(worst < 2e-2, "whole-model weighted-loss gradient vs finite differences (max rel err %.2e)", worst);
-        gpt_free(&model);
+    { // rmsnorm: input and weight
+        int N = 3, C = 8;
+        float x[24], w[8], r[24], rstd[3], y[24], dx[24] = {0}, dw[8] = {0};
+        fill_random(x, 24, &rng, 1.0f); fill_random(w, 8, &rng, 1.0f); fill_random(r, 24, &rng, 1.0f);
+        rmsnorm_forward(y, rstd, x, w, N, C, 1e-5f);
+        rmsnorm_backward(dx, dw, r, x, w, rstd, N, C);
+        RMSCtx ctx = {N, C, w};
+        check(fd_error(rms_f, &ctx, x, 24, r, 24, dx) < 1e-2, "rmsnorm dx vs finite differences");
+        g_rms_x = x;
+        check(fd_error(rms_fw, &ctx, w, 8, r, 24, dw) < 1e-2, "rmsnorm dw vs finite differences");
     }
+    for (int qk_norm = 0; qk_norm <= 1; qk_norm++) { // RoPE on q and k, without and with QK-norm
+        int B = 2, T = 5, NH = 4, KV = 2, hd = 6, QKV = (NH + 2 * KV) * hd;
+        size_t n = (size_t)B * T * QKV;
+        float *x = malloc(n * 4), *r = malloc(n * 4), *y = malloc(n * 4), *dx = calloc(n, 4), rstd[2 * 5 * 6];
+        float cs[5 * 3], sn[5 * 3], qnw[6], knw[6], dqnw[6] = {0}, dknw[6] = {0};
+        rope_tables(cs, sn, T, hd, 100.0f);
+        fill_random(x, n, &rng, 1.0f); fill_random(r, n, &rng, 1.0f);
+        fill_random(qnw, 6, &rng, 1.0f); fill_random(knw, 6, &rng, 1.0f);
+        RopeCtx ctx = {B, T, NH, KV, hd, qk_norm ? qnw : NULL, qk_norm ? knw : NULL, cs, sn, rstd};
+        qk_rope_forward(y, rstd, x, ctx.qnw, ctx.knw, cs, sn, B, T, NH, KV, hd, 1e-5f);
+        qk_rope_backward(dx, dqnw, dknw, r, x, ctx.qnw, ctx.knw, rstd, cs, sn, B, T, NH, KV, hd);
+        check(fd_error(rope_f, &ctx, x, n, r, n, dx) < 1e-2, "RoPE%s dq, dk (dv passed through) vs finite differences",
+              qk_norm ? " after QK-norm" : "");
+        if (qk_norm) {
+            g_rope_x = x;
+            check(fd_error(rope_fq, &ctx, qnw, 6, r, n, dqnw) < 1e-2, "QK-norm d q_norm vs finite differences");
+            check(fd_error(rope_fk, &ctx, knw, 6, r, n, dknw) < 1e-2, "QK-norm d k_norm vs finite differences");
+        }
+        free(x); free(r); free(y); free(dx);
+    }
+    { // grouped-query attention: two query heads per key/value head
+        int B = 2, T = 5, NH = 4, KV = 2, hd = 3;
+        size_t nx = (size_t)B * T * (NH + 2 * KV) * hd, ny = (size_t)B * T * NH * hd;
+        float *x = malloc(nx * 4), *r = malloc(ny * 4), *y = malloc(ny * 4), *dx = calloc(nx, 4), *att = malloc((size_t)B * NH * T * T * 4);
+        fill_random(x, nx, &rng, 1.0f); fill_random(r, ny, &rng, 1.0f);
+        attention_forward(y, att, x, B, T, NH, KV, hd);
+        attention_backward(dx, r, x, att, B, T, NH, KV, hd);
+        GQACtx ctx = {B, T, NH, KV, hd, att};
+        check(fd_error(gqa_f, &ctx, x, nx, r, ny, dx) < 1e-2, "grouped-query attention dq, dk, dv vs finite differences");
+        free(x); free(r); free(y); free(dx); free(att);
+    }
+    { // swiglu
+        int N = 2, F = 8;
+        float x[32], r[16], y[16], dx[32] = {0};
+        fill_random(x, 32, &rng, 3.0f); fill_random(r, 16, &rng, 1.0f);
+        swiglu_forward(y, x, N, F);
+        swiglu_backward(dx, x, r, N, F);
+        check(fd_error(swiglu_f, &N, x, 32, r, 16, dx) < 1e-2, "swiglu d gate, d up vs finite differences");
+    }
+    GPTConfig gpt2 = {.max_seq_len = 8, .vocab_size = 11, .padded_vocab_size = 128, .num_layers = 2, .num_heads = 2, .channels = 8};
+    whole_model_fd(gpt2, "gpt2", &rng);
+    GPTConfig llama = {.max_seq_len = 8, .vocab_size = 11, .padded_vocab_size = 128, .num_layers = 2, .num_heads = 4,
+                       .channels = 8, .arch = ARCH_LLAMA, .num_kv_heads = 2, .head_dim = 4, .ffn_dim = 12, .qkv_bias = 1,
+                       .qk_norm = 1, .untied = 1, .norm_eps = 1e-5f, .rope_theta = 1e4f};
+    whole_model_fd(llama, "llama (GQA, qkv bias, QK-norm, untied head)", &rng);
 }
 
 // ----------------------------------------------------------------------------
@@ -289,12 +429,14 @@ static void test_matmul_core(void) {
 // ----------------------------------------------------------------------------
 // 4. decoding with the KV cache equals a full forward pass
 
-static void test_kv_decoding(void) {
-    GPTConfig cfg = {.max_seq_len = 20, .vocab_size = 37, .padded_vocab_size = 128, .num_layers = 3, .num_heads = 4, .channels = 16};
+static void test_kv_decoding(GPTConfig cfg, const char *name) {
     GPT model;
     gpt_init_random(&model, cfg, 5);
     uint64_t rng = rng_seed(9);
     for (size_t i = 0; i < model.num_parameters; i++) if (model.params_memory[i] != 0.0f) model.params_memory[i] *= 10.0f;
+    // (QK-norm weights of 10 would give attention scores in the hundreds: a softmax so
+    // sharp that rounding differences dominate; keep them at 1)
+    for (size_t i = 0; i < model.param_sizes[16]; i++) model.params.qnormw[i] = model.params.knormw[i] = 1.0f;
     // ragged batch: three sequences of lengths 20, 9 and 14, advanced together;
     // sequence i is fed from step 0 and drops out after len[i] tokens
     int n = 3, len[3] = {20, 9, 14}, toks[3][20];
@@ -319,7 +461,7 @@ static void test_kv_decoding(void) {
         gpt_forward(&model, toks[i], NULL, 1, len[i]);
         worst = worse(worst, max_rel_err(dec + (size_t)i * 20 * 128, model.acts.logits, (size_t)len[i] * 128, scale));
     }
-    check(worst <= 1e-5, "KV-cache decoding logits equal full forward, ragged batch (max err %.2e of the largest logit %.1f)", worst, scale);
+    check(worst <= 1e-5, "%s: KV-cache decoding logits equal full forward, ragged batch (max err %.2e of the largest logit %.1f)", name, worst, scale);
 
     // gpt_generate: greedy continuations of ragged prompts equal one-at-a-time greedy
     // decoding by full forward passes, and the returned log-probs match
@@ -343,8 +485,8 @@ static void test_kv_decoding(void) {
             seq[L++] = best;
         }
     }
-    check(same, "batched greedy generation equals sequential greedy decoding");
-    check(lp_err < 1e-4, "generation returns the sampled tokens' log-probs (max err %.1e)", lp_err);
+    check(same, "%s: batched greedy generation equals sequential greedy decoding", name);
+    check(lp_err < 1e-4, "%s: generation returns the sampled tokens' log-probs (max err %.1e)", name, lp_err);
 
     // a stop token ends a sequence early; sampling with the same seed repeats itself
     sc.temperature = 1.0f; sc.stop_token = out[0];
@@ -358,8 +500,8 @@ static void test_kv_decoding(void) {
         for (int j = 0; j < out_len[i] - 1; j++) stops_ok &= out[i * 8 + j] != sc.stop_token;
         repeat &= len2[i] == out_len[i] && !memcmp(out + i * 8, out2 + i * 8, out_len[i] * sizeof(int));
     }
-    check(stops_ok, "a sequence stops at its stop token");
-    check(repeat, "sampling with the same seed gives the same tokens");
+    check(stops_ok, "%s: a sequence stops at its stop token", name);
+    check(repeat, "%s: sampling with the same seed gives the same tokens", name);
     // top-p: with a tiny mass only the most likely token survives
     float logits[5] = {0.1f, 2.0f, -1.0f, 1.9f, 0.0f};
     ProbIndex scratch[5];
@@ -452,9 +594,19 @@ static void test_checkpoints(void) {
 
 int main(void) {
     test_pytorch_reference();
+    const char *variants[] = {"qwen3", "qwen2", "llama_mha", "llama_gqa"};
+    for (int i = 0; i < 4; i++) test_llama_reference(variants[i]);
     test_finite_differences();
     test_matmul_core();
-    test_kv_decoding();
+    GPTConfig gpt2 = {.max_seq_len = 20, .vocab_size = 37, .padded_vocab_size = 128, .num_layers = 3, .num_heads = 4, .channels = 16};
+    test_kv_decoding(gpt2, "gpt2");
+    GPTConfig qwen3 = {.max_seq_len = 20, .vocab_size = 37, .padded_vocab_size = 128, .num_layers = 3, .num_heads = 4,
+                       .channels = 16, .arch = ARCH_LLAMA, .num_kv_heads = 2, .head_dim = 8, .ffn_dim = 24,
+                       .qk_norm = 1, .norm_eps = 1e-6f, .rope_theta = 1e4f};
+    test_kv_decoding(qwen3, "llama (GQA, QK-norm)");
+    GPTConfig qwen2 = qwen3;
+    qwen2.qk_norm = 0; qwen2.qkv_bias = 1; qwen2.untied = 1; qwen2.num_kv_heads = 1;
+    test_kv_decoding(qwen2, "llama (one KV head, qkv bias, untied head)");
     test_checkpoints();
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail != 0;

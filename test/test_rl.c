@@ -109,7 +109,7 @@ static void test_cispo_gradient(void) {
     double worst = 0.0;
     size_t off = 0;
     for (int t = 0; t < NUM_PARAMETER_TENSORS; t++) {
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < 3 && m.param_sizes[t]; k++) {
             size_t i = off + rng_u64(&rng) % m.param_sizes[t];
             if (t == 0 && i >= (size_t)cfg.vocab_size * cfg.channels) continue;
             float keep = m.params_memory[i], h = 3e-3f;
