@@ -97,7 +97,7 @@ VG_AVX512 := $(filter __AVX512F__,$(call macros,$(ARCH)))
 VG_SIMD = $(if $(filter avx512,$(KERNEL)),avx2,$(SIMD))
 VG_BIN = $(if $(VG_AVX512),$(BIN)-valgrind,$(BIN))
 
-TESTS = test_model test_tokenizer test_data test_rl
+TESTS = test_model test_tokenizer test_data test_rl test_safetensors test_hf
 SOURCES = train_rlme.c model.h tokenizer.c $(wildcard data/*.h) data/synth.c
 
 # the tests read the GSM8K fixture in test/gsm8k/; GSM8K_DIR=DIR (or data/gsm8k/, filled
@@ -136,6 +136,12 @@ data/synth/test.jsonl: data/synth_gen
 
 $(BIN)/test_data: test/test_data.c data/gsm8k.h data/synth.c $(BIN)/cflags
 	$(CC) $(CFLAGS) -o $@ test/test_data.c $(LDLIBS)
+
+$(BIN)/test_safetensors: test/test_safetensors.c data/json.h data/safetensors.h model.h $(BIN)/cflags
+	$(CC) $(CFLAGS) -o $@ test/test_safetensors.c $(LDLIBS)
+
+$(BIN)/test_hf: test/test_hf.c data/hf.h data/json.h data/safetensors.h model.h $(BIN)/cflags
+	$(CC) $(CFLAGS) -o $@ test/test_hf.c $(LDLIBS)
 
 $(BIN)/test_rl: test/test_rl.c $(SOURCES) $(BIN)/cflags
 	$(CC) $(CFLAGS) -o $@ test/test_rl.c $(LDLIBS)
@@ -179,12 +185,12 @@ bench: train_rlme
 # timeout or over-limit allocation. Not part of `make test`.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = gsm8k checkpoint tokenizer_file encode train
+FUZZ_TARGETS = gsm8k checkpoint tokenizer_file encode train safetensors hf_config
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fopenmp-simd -Wall -Wextra \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_BINS = $(addprefix build/fuzz/fuzz_,$(FUZZ_TARGETS))
 
-build/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz.h tokenizer.c model.h data/gsm8k.h
+build/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz.h tokenizer.c model.h data/gsm8k.h data/json.h data/safetensors.h data/hf.h
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< -lm
 

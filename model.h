@@ -1757,10 +1757,12 @@ typedef struct {
     float *att;          // (slots, NH, maxT)
 } KVCache;
 
-static void kvcache_init(KVCache *kv, GPTConfig cfg, int slots) {
+// A cache of `slots` sequences of up to maxT <= max_seq_len positions each (a real
+// model's context is far longer than what one generation needs).
+static void kvcache_init(KVCache *kv, GPTConfig cfg, int slots, int maxT) {
     Dims d = dims_of(cfg);
-    size_t C = d.C, S = slots, L = d.L, T = cfg.max_seq_len, KVD = (size_t)d.KV * d.hd;
-    kv->slots = slots; kv->maxT = cfg.max_seq_len;
+    size_t C = d.C, S = slots, L = d.L, T = maxT, KVD = (size_t)d.KV * d.hd;
+    kv->slots = slots; kv->maxT = maxT;
     kv->k = xcalloc_aligned(L * S * T * KVD * sizeof(float));
     kv->v = xcalloc_aligned(L * S * T * KVD * sizeof(float));
     kv->x = xcalloc_aligned(S * C * sizeof(float));
@@ -1942,7 +1944,7 @@ static void gpt_prefill(GPT *model, KVCache *kv, int n, const int *prompt_ids, c
 // distribution (what RL's importance ratio needs). Prompts go through one prefill
 // forward pass; then every live sequence advances one token per batched step,
 // each at its own position. Uses the model's activation buffers (prefill).
-// Requires kv->slots >= n and prompt_len[i] + max_new - 1 <= maxT (callers check).
+// Requires kv->slots >= n and prompt_len[i] + max_new - 1 <= kv->maxT (callers check).
 static void gpt_generate(GPT *model, KVCache *kv, int n, const int *prompt_ids, const int *prompt_off,
                          const int *prompt_len, SampleConfig sc, uint64_t *rng, int *out, float *out_logp, int *out_len) {
     int V = model->config.vocab_size, Vp = model->config.padded_vocab_size;

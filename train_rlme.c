@@ -29,10 +29,11 @@ Commands (train_rlme <command> --help for each):
   judge     an evaluator's p(Yes) for one question, answer and meta-question
   score     log-probs of a token sequence;  sample: generation from a checkpoint
   bench     a training step and batched decoding, timed
+  convert   a checkpoint or model directory into a Hugging Face model directory
 
 Reading order: model.h's one objective (gpt_backward takes a weight per token) -> the
 templates below -> rl_step() -> pretrain_step() -> the two loops. The plumbing (flags,
-files and logs, the run state for --resume, the figure; score, sample and bench) is in
+files and logs, the run state for --resume, the figure; score, sample, bench, convert) is in
 headers under data/, with the data. The network is in model.h, the tokenizer in tokenizer.c.
 */
 #define TOKENIZER_NO_MAIN
@@ -159,6 +160,7 @@ static int same_tokenizer(const Tokenizer *x, const Tokenizer *y) {
 // the plumbing: the flag parser (tables in, values out), and atomic files, checkpoints that
 // carry their tokenizer, CSV logs, the progress line, Ctrl-C and numerical faults
 #include "data/flags.h"
+#include "data/hf.h"    // Hugging Face model directories
 #include "data/files.h"
 
 // ----------------------------------------------------------------------------
@@ -929,7 +931,7 @@ static void pretrain_open(PretrainRun *run, const PretrainArgs *args) {
     fprintf(stderr, "model: %d layers, %d heads, %d channels, context %d, vocab %d: %zu parameters\n", a->layers,
             a->heads, a->channels, a->seq, run->model.config.vocab_size, run->model.num_parameters);
     require_prompts_fit(&run->test, a->eval_n, &run->tc, a->seq, 1);
-    kvcache_init(&run->kv, run->model.config, 128);
+    kvcache_init(&run->kv, run->model.config, 128, run->model.config.max_seq_len);
     PretrainBatch *pb = &run->pb;
     pb->rows = malloc((size_t)B * (T + 1) * sizeof(int)); pb->counted = malloc((size_t)B * (T + 1) * sizeof(int));
     pb->inputs = malloc((size_t)B * T * sizeof(int)); pb->targets = malloc((size_t)B * T * sizeof(int));
@@ -1144,7 +1146,7 @@ static void rl_open(RLRun *run, RLArgs *a, RLResult *res) {
     run->flags = rl_flags(a);
     path_with_ext(a->out, ".state", run->state_path, sizeof(run->state_path));
     RunState *saved = state_resume(run->state_path, a->resume, run->flags);
-    kvcache_init(&run->kv, run->policy.config, n > 128 ? n : 128);
+    kvcache_init(&run->kv, run->policy.config, n > 128 ? n : 128, run->policy.config.max_seq_len);
     Learner *L = &run->L;
     L->policy = &run->policy; L->ref = &run->ref; L->tc = &run->tc; L->kv = &run->kv; L->rl = &run->rl;
     L->opt = (AdamWConfig){.lr = a->lr, .beta1 = 0.9f, .beta2 = 0.99f, .eps = 1e-8f, .weight_decay = a->weight_decay};
@@ -1511,7 +1513,8 @@ static const char *MAIN_HELP =
     "  judge     the evaluator's p(Yes) for one question, answer and meta-question\n"
     "  score     log-probs of a token sequence under a checkpoint\n"
     "  sample    generate from a checkpoint (batched KV-cache decoding)\n"
-    "  bench     time a training step and batched decoding on random data\n\n"
+    "  bench     time a training step and batched decoding on random data\n"
+    "  convert   write a checkpoint or model directory as a Hugging Face model directory\n\n"
     "With no command: the paper's Fig. 2 at small scale. Pretrains a base, runs RLME (frozen-self\n"
     "evaluator, no labels) and RLVR (labels) from it, and writes DIR/{base,rlme,rlvr}.{bin,csv} and\n"
     "DIR/curves.svg. Run again after Ctrl-C, it continues where it stopped (delete DIR to start over).\n";
@@ -1637,7 +1640,7 @@ static int cmd_eval(int argc, char **argv) {
     int n = e.limit && e.limit < P.n ? e.limit : P.n, right = 0;
     require_prompts_fit(&P, n, &tc, model.config.max_seq_len, 1);
     KVCache kv;
-    kvcache_init(&kv, model.config, n < 128 ? n : 128);
+    kvcache_init(&kv, model.config, n < 128 ? n : 128, model.config.max_seq_len);
     Rollout r;
     greedy_rollout(&model, &tc, &kv, P.question, n, e.max_new, &r);
     for (int i = 0; i < n; i++) right += completion_right(&tc, &r, i, P.gold[i]);
@@ -1707,7 +1710,8 @@ int main(int argc, char **argv) {
     if (argc < 2 || argv[1][0] == '-') return cmd_default(argc, argv);
     static const struct { const char *name; int (*run)(int, char **); } commands[] = {
         {"pretrain", cmd_pretrain}, {"rl", cmd_rl}, {"eval", cmd_eval}, {"judge", cmd_judge},
-        {"score", cmd_score}, {"sample", cmd_sample}, {"bench", cmd_bench}};
+        {"score", cmd_score}, {"sample", cmd_sample}, {"bench", cmd_bench},
+        {"convert", cmd_convert}};
     static char cmd_name[64];
     snprintf(cmd_name, sizeof(cmd_name), "train_rlme %s", argv[1]);
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

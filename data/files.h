@@ -85,11 +85,16 @@ static void save_checkpoint_or_die(const GPT *model, TextCodec *tc, const char *
     if (gpt_write_checkpoint(model, path, tc ? write_tokenizer_extra : NULL, tc, err, sizeof(err))) die("%s", err);
 }
 
-// Loads a checkpoint and, when it carries one, its tokenizer (returns 1), else 0.
+// Loads a checkpoint and, when it carries one, its tokenizer (returns 1), else 0. A
+// directory is a Hugging Face model directory (data/hf.h): its weights only, for now.
 static int load_checkpoint_or_die(GPT *model, TextCodec *tc, const char *path) {
     char err[512];
     long extras = -1;
     if (!path) die("a checkpoint path is required (--model / --init)");
+    if (hf_is_dir(path)) {
+        if (hf_load(model, path, err, sizeof(err))) die("%s", err);
+        return 0;
+    }
     if (gpt_read_checkpoint(model, path, &extras, err, sizeof(err))) die("%s", err);
     if (extras < 0) return 0;
     FILE *f = fopen(path, "rb");
@@ -110,7 +115,10 @@ static int load_checkpoint_or_die(GPT *model, TextCodec *tc, const char *path) {
 
 // a checkpoint that must carry its tokenizer (else: "PATH: why")
 static void load_model_or_die(GPT *model, TextCodec *tc, const char *path, const char *why) {
-    if (!load_checkpoint_or_die(model, tc, path)) die("%s: %s", path, why);
+    if (load_checkpoint_or_die(model, tc, path)) return;
+    if (hf_is_dir(path))
+        die("%s: this needs text, and a Hugging Face tokenizer.json is not read yet (score and sample take token ids)", path);
+    die("%s: %s", path, why);
 }
 
 // ----------------------------------------------------------------------------

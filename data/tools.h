@@ -24,7 +24,7 @@ static int *prompt_ids_or_die(const char *ids_flag, const char *ids_arg, const c
 typedef struct { const char *model, *ids, *text; int threads; } ScoreArgs;
 #define SC(f) offsetof(ScoreArgs, f)
 static const Flag SCORE_FLAGS[] = {
-    {"--model", "CKPT", NULL, F_STR, SC(model), 0, 0, 0, "llm.c-format fp32 checkpoint (version 3)"},
+    {"--model", "CKPT", NULL, F_STR, SC(model), 0, 0, 0, "llm.c fp32 checkpoint, or a Hugging Face model directory"},
     {"--ids", "LIST", NULL, F_STR, SC(ids), 0, 0, 0, "comma-separated token ids, 2 <= n <= max_seq_len"},
     {"--text", "TEXT", NULL, F_STR, SC(text), 0, 0, 0, "text, encoded with the checkpoint's tokenizer"},
     {"--threads", "N", NULL, F_INT, SC(threads), 1, 1024, 0, "OpenMP threads (default: all)"},
@@ -59,7 +59,7 @@ typedef struct {
 } SampleArgs;
 #define SA(f) offsetof(SampleArgs, f)
 static const Flag SAMPLE_FLAGS[] = {
-    {"--model", "CKPT", NULL, F_STR, SA(model), 0, 0, 0, "llm.c-format fp32 checkpoint (version 3)"},
+    {"--model", "CKPT", NULL, F_STR, SA(model), 0, 0, 0, "llm.c fp32 checkpoint, or a Hugging Face model directory"},
     {"--prompt-ids", "LIST", NULL, F_STR, SA(prompt_ids), 0, 0, 0, "comma-separated prompt token ids"},
     {"--prompt", "TEXT", NULL, F_STR, SA(prompt), 0, 0, 0, "prompt text, encoded with the checkpoint's tokenizer"},
     {"--question", "TEXT", NULL, F_STR, SA(question), 0, 0, 0, "a problem in the RL prompt template"},
@@ -94,7 +94,7 @@ static int cmd_sample(int argc, char **argv) {
     for (int i = 0; i < n; i++) tok_ids_push(&r.prompts, prompt[i]);
     for (int i = 0; i < s.num; i++) { r.off[i] = 0; r.len[i] = n; }
     KVCache kv;
-    kvcache_init(&kv, model.config, s.num);
+    kvcache_init(&kv, model.config, s.num, n + s.max_new);
     SampleConfig sc = {.temperature = s.temperature, .top_p = s.top_p, .max_new = s.max_new, .stop_token = s.stop};
     uint64_t rng = rng_seed((uint64_t)s.seed);
     generate_all(&model, &kv, &r, sc, &rng);
@@ -106,6 +106,36 @@ static int cmd_sample(int argc, char **argv) {
         free(text);
     }
     kvcache_free(&kv); rollout_free(&r); free(prompt);
+    if (has_tok) tok_free(&tc.tok);
+    gpt_free(&model);
+    return 0;
+}
+
+// ---- convert: any model this program reads, as a Hugging Face model directory ----
+
+typedef struct { const char *model, *out, *dtype; } ConvertArgs;
+#define CV(f) offsetof(ConvertArgs, f)
+static const Flag CONVERT_FLAGS[] = {
+    {"--model", "CKPT|DIR", NULL, F_STR, CV(model), 0, 0, 0, "llm.c fp32 checkpoint, or a Hugging Face model directory"},
+    {"--out", "DIR", NULL, F_STR, CV(out), 0, 0, 0, "the directory to write (created if needed)"},
+    {"--dtype", "f32|bf16", "f32", F_STR, CV(dtype), 0, 0, 0, "the tensors' type in model.safetensors"},
+    {0}};
+
+static int cmd_convert(int argc, char **argv) {
+    ConvertArgs c = {0};
+    parse_flags(CONVERT_FLAGS, &c, argc, argv, 2, "usage: train_rlme convert --model CKPT|DIR --out DIR [--dtype bf16]\n"
+                "Writes config.json and model.safetensors, which transformers, vLLM and llama.cpp's converter read.\n"
+                "From a model directory its config.json and tokenizer files are copied; an llm.c checkpoint's own\n"
+                "tokenizer has no Hugging Face form yet and is not written.\n", "flag");
+    if (!c.model || !c.out) die("--model and --out are required (see: train_rlme convert --help)");
+    if (strcmp(c.dtype, "f32") && strcmp(c.dtype, "bf16")) die("--dtype must be f32 or bf16, not '%s'", c.dtype);
+    GPT model;
+    TextCodec tc;
+    int has_tok = load_checkpoint_or_die(&model, &tc, c.model);
+    char err[512];
+    if (hf_save(&model, c.out, strcmp(c.dtype, "bf16") ? ST_F32 : ST_BF16, c.model, err, sizeof(err))) die("%s", err);
+    printf("wrote %s/model.safetensors (%zu parameters, %s) and %s/config.json\n", c.out, model.num_parameters,
+           c.dtype, c.out);
     if (has_tok) tok_free(&tc.tok);
     gpt_free(&model);
     return 0;
@@ -164,6 +194,7 @@ static int cmd_bench(int argc, char **argv) {
                 "Times forward + backward + AdamW on random data, then batched KV-cache decoding. The first line\n"
                 "names the GEMM micro-kernel (`make SIMD=avx512|avx2|neon|none`) and its FMA peak on these threads,\n"
                 "measured here; the step's GFLOP/s is a % of that peak.\n", "flag");
+    if (!b.shape && b.channels % b.heads) die("--heads %d does not divide --channels %d", b.heads, b.channels);
     set_threads(b.threads);
     int B = b.batch, T = b.seq;
     GPTConfig cfg = {.vocab_size = b.vocab, .num_layers = b.layers, .num_heads = b.heads, .channels = b.channels};
@@ -223,7 +254,7 @@ static int cmd_bench(int argc, char **argv) {
     for (int i = 0; i < B; i++) { r.off[i] = i * 8; r.len[i] = 1 + i % 8; }
     for (int i = 0; i < B * 8; i++) tok_ids_push(&r.prompts, tokens[i]);
     KVCache kv;
-    kvcache_init(&kv, cfg, B);
+    kvcache_init(&kv, cfg, B, T);
     SampleConfig sc = {.temperature = 1.0f, .top_p = 1.0f, .max_new = T / 2, .stop_token = -1};
     double t0 = now_seconds();
     generate_all(&model, &kv, &r, sc, &rng);

@@ -9,23 +9,37 @@ REF=test/ref
 source "$(dirname "$0")/check.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
-# score: log-probs within 1e-4 of PyTorch's
-ids=$(sed -n 1p $REF/score.txt); want=$(sed -n 2p $REF/score.txt)
-got=$("$BIN" score --model $REF/model.bin --ids "$ids" --threads 2)
-ok=$(awk -v a="$got" -v b="$want" 'BEGIN { n = split(a, x, " "); m = split(b, y, " "); if (n != m) { print 0; exit }
-     for (i = 1; i <= n; i++) { d = x[i] - y[i]; if (d < 0) d = -d; if (d > 1e-4) { print 0; exit } } print 1 }')
-check "$ok" "score log-probs equal PyTorch's within 1e-4"
+# score: log-probs within 1e-4 of PyTorch's; sample: greedy ids equal PyTorch's. For the
+# llm.c checkpoint, and for Hugging Face directories (dev/llama_ref.py): GPT-2's hub
+# layout with the same weights, and the Llama family in F32, BF16 and sharded files.
+reference_checks() { # reference_checks <model> <dir with score.txt and sample.txt>
+    local model=$1 ref=$2 ids want got prompt n
+    ids=$(sed -n 1p $ref/score.txt); want=$(sed -n 2p $ref/score.txt)
+    got=$("$BIN" score --model $model --ids "$ids" --threads 2)
+    ok=$(awk -v a="$got" -v b="$want" 'BEGIN { n = split(a, x, " "); m = split(b, y, " "); if (n != m) { print 0; exit }
+         for (i = 1; i <= n; i++) { d = x[i] - y[i]; if (d < 0) d = -d; if (d > 1e-4) { print 0; exit } } print 1 }')
+    check "$ok" "score $model: log-probs equal PyTorch's within 1e-4"
+    prompt=$(sed -n 1p $ref/sample.txt); n=$(sed -n 2p $ref/sample.txt); want=$(sed -n 3p $ref/sample.txt)
+    got=$("$BIN" sample --model $model --prompt-ids "$prompt" --max-new "$n" --temperature 0 --print-ids)
+    check "$([ "$got" = "$want" ] && echo 1 || echo 0)" "sample $model: greedy ids equal PyTorch's ($got)"
+}
+reference_checks $REF/model.bin $REF
+reference_checks $REF/llama/hf_gpt2 $REF
+for v in qwen3 qwen2 llama_mha llama_gqa qwen3_bf16 qwen3_sharded; do reference_checks $REF/llama/hf_$v $REF/llama/hf_$v; done
 
-# sample: greedy ids equal PyTorch's
-prompt=$(sed -n 1p $REF/sample.txt); n=$(sed -n 2p $REF/sample.txt); want=$(sed -n 3p $REF/sample.txt)
-got=$("$BIN" sample --model $REF/model.bin --prompt-ids "$prompt" --max-new "$n" --temperature 0 --print-ids)
-check "$([ "$got" = "$want" ] && echo 1 || echo 0)" "greedy sample equals PyTorch's ($got)"
+# convert: the llm.c checkpoint as a Hugging Face directory, and back through it
+"$BIN" convert --model $REF/model.bin --out "$tmp/hf" > /dev/null && reference_checks "$tmp/hf" $REF
+"$BIN" convert --model "$tmp/hf" --out "$tmp/hf2" --dtype bf16 > /dev/null
+check "$([ -s "$tmp/hf2/model.safetensors" ] && cmp -s "$tmp/hf/config.json" "$tmp/hf2/config.json" && echo 1 || echo 0)" \
+      "convert of a model directory keeps its config.json"
+
+prompt=$(sed -n 1p $REF/sample.txt)
 got1=$("$BIN" sample --model $REF/model.bin --prompt-ids "$prompt" --max-new 8 --temperature 1 --top-p 0.9 --seed 3 --print-ids)
 got2=$("$BIN" sample --model $REF/model.bin --prompt-ids "$prompt" --max-new 8 --temperature 1 --top-p 0.9 --seed 3 --print-ids)
 check "$([ -n "$got1" ] && [ "$got1" = "$got2" ] && echo 1 || echo 0)" "seeded sampling repeats itself"
 
 # every --help works
-for c in score sample bench; do
+for c in score sample bench convert; do
     "$BIN" $c --help > "$tmp/help" 2>&1; rc=$?
     check "$([ $rc = 0 ] && grep -q usage "$tmp/help" && echo 1 || echo 0)" "$c --help"
 done
