@@ -442,7 +442,7 @@ static void test_kv_decoding(GPTConfig cfg, const char *name) {
     int n = 3, len[3] = {20, 9, 14}, toks[3][20];
     for (int i = 0; i < n; i++) for (int t = 0; t < 20; t++) toks[i][t] = (int)(rng_u64(&rng) % cfg.vocab_size);
     KVCache kv;
-    kvcache_init(&kv, cfg, n);
+    kvcache_init(&kv, cfg, n, cfg.max_seq_len);
     float *dec = calloc((size_t)n * 20 * 128, sizeof(float));
     for (int t = 0; t < 20; t++) {
         int slot[3], tok[3], pos[3], m = 0, which[3];

@@ -41,4 +41,7 @@ vg "judge" judge --model "$tmp/base.bin" --question "Ann has 3 apples. She finds
 vg "sample" sample --model "$tmp/base.bin" --question "Ann has 3 apples. How many apples does Ann have now?" --num 3 --max-new 8
 vg "score" score --model "$tmp/base.bin" --text "Question: Ann has 3 apples."
 vg "bench" bench --layers 1 --heads 2 --channels 16 --seq 32 --vocab 300 --batch 2 --steps 1
+vg "sample from a sharded Hugging Face directory (Qwen3-like)" sample --model test/ref/llama/hf_qwen3_sharded \
+    --prompt-ids 1,2,3 --max-new 8 --num 2 --print-ids
+vg "convert to a Hugging Face directory (BF16)" convert --model "$tmp/base.bin" --out "$tmp/hf" --dtype bf16
 summary test_valgrind
