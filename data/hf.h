@@ -349,19 +349,25 @@ static const char *const HF_SIDE_FILES[] = {"config.json", "generation_config.js
                                             "tokenizer_config.json", "special_tokens_map.json", "vocab.json",
                                             "merges.txt", "added_tokens.json", NULL};
 
-static int hf_copy_file(const char *from, const char *to, char *err, size_t errlen) {
-    char *data;
-    size_t len;
-    if (hf_read_small(from, ST_MAX_HEADER, &data, &len, err, errlen)) return -1;
+// len bytes to path atomically: PATH.tmp.PID, flushed, fsync'ed, renamed over path
+static int hf_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen) {
     char tmp[4200];
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", to, (int)getpid());
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
     FILE *f = fopen(tmp, "wb");
     int ok = f && fwrite(data, 1, len, f) == len;
     ok = f && fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
     ok = f && fclose(f) == 0 && ok;
-    free(data);
-    if (!ok || rename(tmp, to) != 0) { remove(tmp); return set_err(err, errlen, "%s: write failed: %s", to, strerror(errno)); }
+    if (!ok || rename(tmp, path) != 0) { remove(tmp); return set_err(err, errlen, "%s: write failed: %s", path, strerror(errno)); }
     return 0;
+}
+
+static int hf_copy_file(const char *from, const char *to, char *err, size_t errlen) {
+    char *data;
+    size_t len;
+    if (hf_read_small(from, ST_MAX_HEADER, &data, &len, err, errlen)) return -1;
+    int rc = hf_write_atomic(to, data, len, err, errlen);
+    free(data);
+    return rc;
 }
 
 // Writes the model as a Hugging Face directory DIR (created if needed): model.safetensors
@@ -396,14 +402,9 @@ static int hf_save(const GPT *model, const char *dir, StDtype dtype, const char 
         if (access(hf_path(from, sizeof(from), src_dir, HF_SIDE_FILES[i]), F_OK) == 0)
             rc = hf_copy_file(from, hf_path(path, sizeof(path), dir, HF_SIDE_FILES[i]), err, errlen);
     if (!rc && !has_src) {
-        char json[2048], tmp[4200];
+        char json[2048];
         hf_config_json(cfg, dtype == ST_BF16 ? "bfloat16" : "float32", json, sizeof(json));
-        snprintf(tmp, sizeof(tmp), "%s.tmp.%d", hf_path(path, sizeof(path), dir, "config.json"), (int)getpid());
-        FILE *f = fopen(tmp, "wb");
-        int ok = f && fputs(json, f) >= 0;
-        ok = f && fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
-        ok = f && fclose(f) == 0 && ok;
-        if (!ok || rename(tmp, path) != 0) { remove(tmp); rc = set_err(err, errlen, "%s: write failed", path); }
+        rc = hf_write_atomic(hf_path(path, sizeof(path), dir, "config.json"), json, strlen(json), err, errlen);
     }
     return rc;
 }
