@@ -1120,8 +1120,9 @@ static void residual_backward(float *da, float *db, const float *dout, size_t N)
 }
 
 // probs = softmax(logits[:V]) per row (padding columns get probability 0);
-// logp[i] = log probs[i][targets[i]] when targets are given.
-static void softmax_logp_forward(float *probs, float *logp, const float *logits, const int *targets,
+// logp[i] = log probs[i][targets[i]] when targets are given, and when entropy is,
+//   entropy[i] = -sum_v p_v log p_v = (max + log Z) - sum_v p_v l_v   (Z = sum_v e^(l_v - max)).
+static void softmax_logp_forward(float *probs, float *logp, float *entropy, const float *logits, const int *targets,
                                  int N, int V, int Vp) {
     #pragma omp parallel for
     for (int i = 0; i < N; i++) {
@@ -1136,6 +1137,12 @@ static void softmax_logp_forward(float *probs, float *logp, const float *logits,
         for (int v = 0; v < V; v++) p[v] *= inv;
         for (int v = V; v < Vp; v++) p[v] = 0.0f;
         if (targets) logp[i] = l[targets[i]] - maxval - logf(sum);
+        if (entropy) {
+            float pl = 0.0f;
+            #pragma omp simd reduction(+ : pl)
+            for (int v = 0; v < V; v++) pl += p[v] * l[v];
+            entropy[i] = maxval + logf(sum) - pl;
+        }
     }
 }
 
@@ -1249,6 +1256,7 @@ static void point_parameters(ParameterTensors *p, float *memory, const size_t si
 }
 
 #define NUM_ACTIVATION_TENSORS 23
+#define HEAD_CHUNK_FLOATS ((size_t)1 << 25) // at most 128 MB in each of acts.logits and acts.probs
 typedef struct {
     float *encoded;   // (B, T, C)
     float *ln1;       // (L, B, T, C)
@@ -1269,27 +1277,28 @@ typedef struct {
     float *lnf;       // (B, T, C)
     float *lnf_mean;  // (B, T)                    GPT-2
     float *lnf_rstd;  // (B, T)
-    float *logits;    // (B, T, Vp)
-    float *probs;     // (B, T, Vp)
+    float *logits;    // (R, Vp)                   a block of R = head_rows rows of the head
+    float *probs;     // (R, Vp)                   (see "the head" below)
     float *qkr;       // (L, B, T, QKV)            Llama: q, k normed and rotated; v
     float *qk_rstd;   // (L, B, T, NH + KV)        Llama with qk_norm: each head's rstd
 } ActivationTensors;
 
-static void activation_sizes(size_t s[NUM_ACTIVATION_TENSORS], GPTConfig cfg, int B, int T) {
+static void activation_sizes(size_t s[NUM_ACTIVATION_TENSORS], GPTConfig cfg, int B, int T, size_t R) {
     Dims d = dims_of(cfg);
     size_t C = d.C, L = d.L, BT = (size_t)B * T, g = !d.llama, qn = d.llama && cfg.qk_norm;
     size_t sizes[NUM_ACTIVATION_TENSORS] = {
         BT * C, L * BT * C, g * L * BT, L * BT, L * BT * d.QKV, L * BT * d.AC, L * B * d.NH * T * T,
         L * BT * C, L * BT * C, L * BT * C, g * L * BT, L * BT, L * BT * d.F1, L * BT * d.F,
-        L * BT * C, L * BT * C, BT * C, g * BT, BT, BT * d.Vp, BT * d.Vp,
+        L * BT * C, L * BT * C, BT * C, g * BT, BT, R * d.Vp, R * d.Vp,
         d.llama * L * BT * d.QKV, qn * L * BT * (d.NH + d.KV)};
     memcpy(s, sizes, sizeof(sizes));
 }
 
-// Lays the activation tensors of a (B, T) batch out in `mem`; returns the float count.
-static size_t point_activations(ActivationTensors *a, float *mem, GPTConfig cfg, int B, int T) {
+// Lays the activation tensors of a (B, T) batch, with R rows of the head, out in `mem`;
+// returns the float count.
+static size_t point_activations(ActivationTensors *a, float *mem, GPTConfig cfg, int B, int T, size_t R) {
     size_t s[NUM_ACTIVATION_TENSORS], total = 0;
-    activation_sizes(s, cfg, B, T);
+    activation_sizes(s, cfg, B, T, R);
     float **ptrs[NUM_ACTIVATION_TENSORS] = {
         &a->encoded, &a->ln1, &a->ln1_mean, &a->ln1_rstd, &a->qkv, &a->atty, &a->att, &a->attproj,
         &a->residual2, &a->ln2, &a->ln2_mean, &a->ln2_rstd, &a->fch, &a->fch_gelu, &a->fcproj,
@@ -1317,7 +1326,11 @@ typedef struct {
     size_t tokens_capacity;     // B*T entries allocated in inputs/targets/logp
     int B, T;                   // shape of the last forward pass
     int *inputs, *targets;      // (B, T) copies of the last forward's tokens
-    float *logp;                // (B, T) log pi(target) of the last forward
+    float *logp, *entropy;      // (B, T) log pi(target) and the entropy of pi, of the last forward
+    int head_rows;              // R: rows of the head held at once (all B*T when they fit)
+    int head_max_rows;          // 0: HEAD_CHUNK_FLOATS / Vp (a test may set fewer)
+    size_t head_r0;             // acts.logits/probs hold rows head_r0 .. +head_n of the last
+    int head_n;                 //   forward (head_n = 0: no block of consecutive rows)
     float *rope_cos, *rope_sin; // (maxT, hd/2) RoPE's rotation at each position (Llama)
 } GPT;
 
@@ -1403,13 +1416,24 @@ static void gpt_free(GPT *model) {
     free(model->params_memory); free(model->grads_memory);
     free(model->m_memory); free(model->v_memory);
     free(model->acts_memory); free(model->grads_acts_memory);
-    free(model->inputs); free(model->targets); free(model->logp);
+    free(model->inputs); free(model->targets); free(model->logp); free(model->entropy);
     free(model->rope_cos); free(model->rope_sin);
     memset(model, 0, sizeof(*model));
 }
 
+// The head's rows for a (B, T) batch: all B*T when they fit in HEAD_CHUNK_FLOATS, else
+// blocks of that size, and never fewer than B (gpt_head_at's one row per sequence)
+static int head_rows_for(const GPT *model, int B, int T) {
+    size_t BT = (size_t)B * T, cap = HEAD_CHUNK_FLOATS / model->config.padded_vocab_size;
+    if (model->head_max_rows > 0) cap = model->head_max_rows;
+    size_t R = BT < cap ? BT : cap < 1 ? 1 : cap;
+    return (int)(R < (size_t)B ? (size_t)B : R);
+}
+
 static void gpt_ensure_activations(GPT *model, int B, int T) {
-    size_t need = point_activations(&model->acts, NULL, model->config, B, T), BT = (size_t)B * T;
+    model->head_rows = head_rows_for(model, B, T);
+    size_t R = model->head_rows, BT = (size_t)B * T;
+    size_t need = point_activations(&model->acts, NULL, model->config, B, T, R);
     if (need > model->acts_capacity) {
         free(model->acts_memory); free(model->grads_acts_memory);
         model->acts_memory = xcalloc_aligned(need * sizeof(float));
@@ -1417,13 +1441,14 @@ static void gpt_ensure_activations(GPT *model, int B, int T) {
         model->acts_capacity = need; model->grads_acts_capacity = 0;
     }
     if (BT > model->tokens_capacity) {
-        free(model->inputs); free(model->targets); free(model->logp);
+        free(model->inputs); free(model->targets); free(model->logp); free(model->entropy);
         model->inputs = xcalloc_aligned(BT * sizeof(int));
         model->targets = xcalloc_aligned(BT * sizeof(int));
         model->logp = xcalloc_aligned(BT * sizeof(float));
+        model->entropy = xcalloc_aligned(BT * sizeof(float));
         model->tokens_capacity = BT;
     }
-    model->num_activations = point_activations(&model->acts, model->acts_memory, model->config, B, T);
+    model->num_activations = point_activations(&model->acts, model->acts_memory, model->config, B, T, R);
 }
 
 // One layer's slices of the parameters (or of their gradients) and of the activations
@@ -1520,8 +1545,26 @@ static void block_backward(const GPT *model, LayerParams w, LayerParams g, Layer
     norm_backward(d, dx, g.ln1w, g.ln1b, ds.ln1, x, w.ln1w, s.ln1_mean, s.ln1_rstd, BT);
 }
 
-// Forward pass over tokens inputs[B*T] (T <= maxT). Fills acts.logits (B,T,Vp) and
-// acts.probs; when targets are given also model->logp[b*T+t] = log pi(targets | inputs<=t).
+// ---- the head: logits = lnf . head^T and their softmax, a block of rows at a time ----
+// A vocabulary of 151,936 (Qwen) makes the (B*T, Vp) logits of one 256-token sequence
+// 156 MB and those of an RL micro-batch gigabytes, so they never exist at once: the
+// forward keeps per row only logp and the entropy, and acts.logits/probs hold one
+// block of head_rows rows. The backward walks the blocks from the last one (still
+// there) down, computing each other block's logits again. A small vocabulary is one block.
+
+// logits (n, Vp) = x (n, C) . head (Vp, C)^T into acts.logits, softmax into acts.probs;
+// with targets also logp[i] and entropy[i] of the n rows
+static void head_forward(GPT *model, const float *x, const int *targets, float *logp, float *entropy, int n) {
+    Dims d = dims_of(model->config);
+    const float *head = model->params.lmhead ? model->params.lmhead : model->params.wte;
+    matmul_forward(model->acts.logits, x, head, NULL, n, d.C, d.Vp);
+    softmax_logp_forward(model->acts.probs, logp, entropy, model->acts.logits, targets, n, d.V, d.Vp);
+}
+
+// Forward pass over tokens inputs[B*T] (T <= maxT). With targets: model->logp[b*T+t] =
+// log pi(targets | inputs<=t) and model->entropy[b*T+t] for every row, and the head's
+// last block of rows in acts.logits/probs (all rows when they fit, see the head above).
+// Without targets the head is left to gpt_head_at, for the rows that are read.
 static void gpt_forward(GPT *model, const int *inputs, const int *targets, int B, int T) {
     Dims d = dims_of(model->config);
     gpt_ensure_activations(model, B, T);
@@ -1539,8 +1582,25 @@ static void gpt_forward(GPT *model, const int *inputs, const int *targets, int B
     }
     norm_forward(d, model->config.norm_eps, a.lnf, a.lnf_mean, a.lnf_rstd, a.residual3 + (d.L - 1) * BT * d.C,
                  p.lnfw, p.lnfb, (int)BT);
-    matmul_forward(a.logits, a.lnf, p.lmhead ? p.lmhead : p.wte, NULL, (int)BT, d.C, d.Vp);
-    softmax_logp_forward(a.probs, model->logp, a.logits, targets ? model->targets : NULL, (int)BT, d.V, d.Vp);
+    model->head_n = 0;
+    if (!targets) return;
+    for (size_t r0 = 0; r0 < BT; r0 += model->head_rows) {
+        int n = BT - r0 < (size_t)model->head_rows ? (int)(BT - r0) : model->head_rows;
+        head_forward(model, a.lnf + r0 * d.C, model->targets + r0, model->logp + r0, model->entropy + r0, n);
+        model->head_r0 = r0; model->head_n = n;
+    }
+}
+
+// After a forward pass without targets: the logits and probabilities at n chosen rows
+// (row = b*T + t; n <= B, e.g. one per sequence) into rows 0..n-1 of acts.logits and
+// acts.probs. The evaluator reads its verdict so, and the sampler a prompt's next token.
+static void gpt_head_at(GPT *model, const size_t *rows, int n) {
+    int C = model->config.channels;
+    float *x = malloc((size_t)n * C * sizeof(float));
+    for (int j = 0; j < n; j++) memcpy(x + (size_t)j * C, model->acts.lnf + rows[j] * C, C * sizeof(float));
+    head_forward(model, x, NULL, NULL, NULL, n);
+    model->head_n = 0;
+    free(x);
 }
 
 // L = -sum_t c_t log pi(y_t) for the last forward pass (which must have had targets).
@@ -1568,7 +1628,7 @@ static void gpt_backward(GPT *model, const float *c) {
         model->grads_acts_memory = xcalloc_aligned(model->acts_capacity * sizeof(float));
         model->grads_acts_capacity = model->acts_capacity;
     }
-    point_activations(&model->grads_acts, model->grads_acts_memory, model->config, B, T);
+    point_activations(&model->grads_acts, model->grads_acts_memory, model->config, B, T, model->head_rows);
     // activation gradients are recomputed from scratch every backward
     memset(model->grads_acts_memory, 0, model->num_activations * sizeof(float));
     ParameterTensors p = model->params, g = model->grads;
@@ -1576,8 +1636,16 @@ static void gpt_backward(GPT *model, const float *c) {
     const float *head = p.lmhead ? p.lmhead : p.wte;
     float *dhead = p.lmhead ? g.lmhead : g.wte;
 
-    weighted_nll_backward(ga.logits, a.probs, model->targets, c, (int)BT, d.V, d.Vp);
-    matmul_backward(ga.lnf, dhead, NULL, ga.logits, a.lnf, head, (int)BT, d.C, d.Vp);
+    size_t R = model->head_rows;
+    for (long r0 = (long)((BT - 1) / R * R); r0 >= 0; r0 -= (long)R) { // the head's blocks, last first
+        int n = BT - r0 < R ? (int)(BT - r0) : (int)R;
+        if (model->head_n != n || model->head_r0 != (size_t)r0) {
+            head_forward(model, a.lnf + r0 * d.C, NULL, NULL, NULL, n);
+            model->head_r0 = r0; model->head_n = n;
+        }
+        weighted_nll_backward(ga.logits, a.probs, model->targets + r0, c + r0, n, d.V, d.Vp);
+        matmul_backward(ga.lnf + r0 * d.C, dhead, NULL, ga.logits, a.lnf + r0 * d.C, head, n, d.C, d.Vp);
+    }
     size_t last = (d.L - 1) * BT * d.C;
     norm_backward(d, ga.residual3 + last, g.lnfw, g.lnfb, ga.lnf, a.residual3 + last, p.lnfw, a.lnf_mean,
                   a.lnf_rstd, (int)BT);
@@ -1921,6 +1989,9 @@ static void gpt_prefill(GPT *model, KVCache *kv, int n, const int *prompt_ids, c
     for (int r = 0; r < rows; r++)
         memcpy(tokens + (size_t)r * T, prompt_ids + prompt_off[first[r]], prompt_len[first[r]] * sizeof(int));
     gpt_forward(model, tokens, NULL, rows, T);
+    size_t *last = malloc((size_t)rows * sizeof(size_t)); // each prompt's last position
+    for (int r = 0; r < rows; r++) last[r] = (size_t)r * T + prompt_len[first[r]] - 1;
+    gpt_head_at(model, last, rows);
     for (int i = 0; i < n; i++) {
         int r = row_of[i], len = prompt_len[i];
         for (int l = 0; l < d.L; l++) { // keys after RoPE for the Llama family
@@ -1932,9 +2003,9 @@ static void gpt_prefill(GPT *model, KVCache *kv, int n, const int *prompt_ids, c
                 memcpy(V + (size_t)t * KVD, k + KVD, KVD * sizeof(float));
             }
         }
-        memcpy(kv->logits + (size_t)i * Vp, model->acts.logits + ((size_t)r * T + len - 1) * Vp, Vp * sizeof(float));
+        memcpy(kv->logits + (size_t)i * Vp, model->acts.logits + (size_t)r * Vp, Vp * sizeof(float));
     }
-    free(row_of); free(first); free(tokens);
+    free(row_of); free(first); free(tokens); free(last);
 }
 
 // Generates continuations for n prompts of different lengths together. Prompt i is

@@ -14,6 +14,7 @@ As a tool: cc -O3 -march=native -Wall -Wextra -o tokenizer tokenizer.c
     ./tokenizer decode --model FILE          lines of ids on stdin -> the text, byte-exact
     ./tokenizer import-gpt2 encoder.json vocab.bpe OUT
     ./tokenizer export-llmc --model FILE OUT
+    ./tokenizer export-hf --model FILE OUT      (Hugging Face's tokenizer.json)
 
 Library API (all functions return errors, none exits; a Tokenizer starts as {0}):
 
@@ -35,6 +36,7 @@ Library API (all functions return errors, none exits; a Tokenizer starts as {0})
     int  tok_save(const Tokenizer *t, const char *path, char *err, size_t errlen); // atomic
     int  tok_load(Tokenizer *t, const char *path, char *err, size_t errlen);
     int  tok_export_llmc(const Tokenizer *t, const char *path, char *err, size_t errlen);
+    int  tok_export_hf(const Tokenizer *t, const char *path, char *err, size_t errlen); // tokenizer.json
     void tok_free(Tokenizer *t);
     void tok_ids_free(TokIds *ids);
 
@@ -1422,6 +1424,73 @@ done:
 }
 
 // ----------------------------------------------------------------------------
+// Hugging Face's tokenizer.json: the same BPE for `tokenizers` and transformers(.js).
+// The vocabulary and merges spelled in GPT-2's byte alphabet, the special tokens as
+// added tokens, GPT-2's ByteLevel pre-tokenizer (or, with TOK_SPLIT_DIGITS, our
+// pattern as a Split followed by a ByteLevel without its own regex) and decoder.
+
+// s as a JSON string body: '"', '\' and control characters escaped
+static int json_put(FILE *f, const unsigned char *s, size_t n) {
+    int bad = 0;
+    for (size_t i = 0; i < n && !bad; i++) {
+        if (s[i] == '"' || s[i] == '\\') bad = fprintf(f, "\\%c", s[i]) < 0;
+        else if (s[i] < 0x20) bad = fprintf(f, "\\u%04x", s[i]) < 0;
+        else bad = fputc(s[i], f) == EOF;
+    }
+    return bad;
+}
+
+// the spelling of token id in GPT-2's alphabet (a special token: its own text), escaped
+static int json_put_spelling(FILE *f, const Tokenizer *t, int id, const int cp_of[256]) {
+    const unsigned char *b = t->tok_bytes + t->tok_off[id];
+    size_t n = tok_len(t, id), o = 0;
+    if (t->tok_special[id]) return json_put(f, b, n);
+    unsigned char *u = malloc(2 * n + 1);
+    if (!u) return -1;
+    for (size_t i = 0; i < n; i++) utf8_put((uint32_t)cp_of[b[i]], u, &o);
+    int bad = json_put(f, u, o);
+    free(u);
+    return bad;
+}
+
+static int json_put_token(FILE *f, const Tokenizer *t, int id, const int cp_of[256]) {
+    return fputc('"', f) == EOF || json_put_spelling(f, t, id, cp_of) || fputc('"', f) == EOF;
+}
+
+int tok_export_hf(const Tokenizer *t, const char *path, char *err, size_t errlen) {
+    int byte_of[0x144], cp_of[256];
+    gpt2_alphabet(byte_of);
+    for (int cp = 0; cp < 0x144; cp++) if (byte_of[cp] >= 0) cp_of[byte_of[cp]] = cp;
+    char tmp[4096];
+    FILE *f = tmp_open(path, tmp, sizeof tmp, err, errlen);
+    if (!f) return -1;
+    int bad = fputs("{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[", f) == EOF;
+    for (int id = 0, k = 0; id < t->vocab_size && !bad; id++) {
+        if (!t->tok_special[id]) continue;
+        bad = fprintf(f, "%s{\"id\":%d,\"content\":", k++ ? "," : "", id) < 0 || json_put_token(f, t, id, cp_of) ||
+              fputs(",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,\"normalized\":false,\"special\":true}", f) == EOF;
+    }
+    const char *byte_level = "{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"trim_offsets\":true,\"use_regex\":";
+    if (t->flags & TOK_SPLIT_DIGITS)
+        bad |= fprintf(f, "],\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Sequence\",\"pretokenizers\":["
+                       "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"'s|'t|'re|'ve|'m|'ll|'d| ?\\\\p{L}+|\\\\p{N}|"
+                       " ?[^\\\\s\\\\p{L}\\\\p{N}]+|\\\\s+(?!\\\\S)|\\\\s+\"},\"behavior\":\"Isolated\",\"invert\":false},"
+                       "%sfalse}]}", byte_level) < 0;
+    else bad |= fprintf(f, "],\"normalizer\":null,\"pre_tokenizer\":%strue}", byte_level) < 0;
+    bad |= fprintf(f, ",\"post_processor\":null,\"decoder\":%strue},\"model\":{\"type\":\"BPE\",\"dropout\":null,"
+                   "\"unk_token\":null,\"continuing_subword_prefix\":null,\"end_of_word_suffix\":null,"
+                   "\"fuse_unk\":false,\"byte_fallback\":false,\"ignore_merges\":false,\"vocab\":{", byte_level) < 0;
+    for (int id = 0; id < t->vocab_size && !bad; id++)
+        bad = (id && fputc(',', f) == EOF) || json_put_token(f, t, id, cp_of) || fprintf(f, ":%d", id) < 0;
+    bad |= fputs("},\"merges\":[", f) == EOF;
+    for (int m = 0; m < t->n_merges && !bad; m++) // "left right": no spelling holds a space
+        bad = fputs(m ? ",\"" : "\"", f) == EOF || json_put_spelling(f, t, t->m_left[m], cp_of) || fputc(' ', f) == EOF ||
+              json_put_spelling(f, t, t->m_right[m], cp_of) || fputc('"', f) == EOF;
+    bad |= fputs("]}}\n", f) == EOF;
+    return tmp_commit(f, bad, tmp, path, err, errlen);
+}
+
+// ----------------------------------------------------------------------------
 // the command-line tool
 
 #ifndef TOKENIZER_NO_MAIN
@@ -1433,7 +1502,8 @@ static const char *USAGE =
     "  encode       text lines on stdin -> lines of token ids\n"
     "  decode       lines of token ids on stdin -> text\n"
     "  import-gpt2  convert GPT-2's encoder.json + vocab.bpe to a model file\n"
-    "  export-llmc  write a model in llm.c's tokenizer format\n";
+    "  export-llmc  write a model in llm.c's tokenizer format\n"
+    "  export-hf    write a model as Hugging Face's tokenizer.json\n";
 static const char *USAGE_TRAIN =
     "usage: tokenizer train --vocab-size N --out FILE [--special TOKEN]... [--split-digits] CORPUS...\n"
     "  --vocab-size N   tokens in all: 256 bytes + merges + special tokens\n"
@@ -1452,6 +1522,9 @@ static const char *USAGE_IMPORT =
 static const char *USAGE_EXPORT =
     "usage: tokenizer export-llmc --model FILE OUT\n"
     "  writes llm.c's tokenizer format (uint32 header[256], then uint8 length + bytes per token)\n";
+static const char *USAGE_EXPORT_HF =
+    "usage: tokenizer export-hf --model FILE OUT\n"
+    "  writes Hugging Face's tokenizer.json (the same BPE for the tokenizers library and transformers)\n";
 
 static void die(const char *fmt, ...) {
     va_list ap;
@@ -1631,15 +1704,15 @@ static int cmd_import(int argc, char **argv) {
     return 0;
 }
 
-static int cmd_export(int argc, char **argv) {
-    const char *model = NULL, *pos[1];
+static int cmd_export(int argc, char **argv, int hf) {
+    const char *model = NULL, *pos[1], *cmd = hf ? "export-hf" : "export-llmc";
     OptV opts[] = { {"model", &model} };
-    if (parse_args(argc, argv, "export-llmc", USAGE_EXPORT, opts, 1, pos, 1, NULL, NULL, 0, NULL) != 1)
-        die("export-llmc: needs --model FILE and OUT");
+    if (parse_args(argc, argv, cmd, hf ? USAGE_EXPORT_HF : USAGE_EXPORT, opts, 1, pos, 1, NULL, NULL, 0, NULL) != 1)
+        die("%s: needs --model FILE and OUT", cmd);
     Tokenizer t = {0};
     char err[512];
     load_model(&t, model);
-    if (tok_export_llmc(&t, pos[0], err, sizeof err)) die("export-llmc: %s: %s", model, err);
+    if ((hf ? tok_export_hf : tok_export_llmc)(&t, pos[0], err, sizeof err)) die("%s: %s: %s", cmd, model, err);
     tok_free(&t);
     return 0;
 }
@@ -1652,7 +1725,8 @@ int main(int argc, char **argv) {
     if (strcmp(c, "encode") == 0) return cmd_encode(argc, argv);
     if (strcmp(c, "decode") == 0) return cmd_decode(argc, argv);
     if (strcmp(c, "import-gpt2") == 0) return cmd_import(argc, argv);
-    if (strcmp(c, "export-llmc") == 0) return cmd_export(argc, argv);
+    if (strcmp(c, "export-llmc") == 0) return cmd_export(argc, argv, 0);
+    if (strcmp(c, "export-hf") == 0) return cmd_export(argc, argv, 1);
     die("unknown command %s (see tokenizer --help)", c);
     return 1;
 }

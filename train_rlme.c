@@ -406,7 +406,7 @@ typedef struct { float greedy, greedy_se, sampled, sampled_se; } TestAccuracy;
 
 // the flags of `rl` (the table RL_FLAGS below says what each one does)
 typedef struct {
-    const char *init, *out, *log_path, *data_dir, *reward, *scale_rewards, *aggregate;
+    const char *init, *out, *out_dtype, *log_path, *data_dir, *reward, *scale_rewards, *aggregate;
     int steps, prompts, group, updates, max_new, eval_every, eval_n, eval_k, seed, threads, micro_batch, raw_prob;
     int val_n, patience, resume;
     float lr, eps_low, eps_high, kl_beta, clip_norm, temperature, weight_decay, gt_frac;
@@ -415,6 +415,8 @@ typedef struct {
     int n_eval, n_meta;
     Evaluator ev[FLAG_LIST_MAX];
     MetaQuestion meta[FLAG_LIST_MAX];
+    SaveAs save;          // how --out is written
+    char out_buf[1024];   // --out as resolved
 } RLArgs;
 
 // what a step reads and changes besides the batch
@@ -503,6 +505,7 @@ static void ask_evaluator(GPT *ev, TextCodec *ecodec, const Rollout *r, const in
                           const char *const *reference, int MB, int raw, const char *name, float *p) {
     int n = r->n, maxT = ev->config.max_seq_len;
     int *tokens = malloc((size_t)MB * maxT * sizeof(int)), *end = malloc(MB * sizeof(int));
+    size_t *row = malloc(MB * sizeof(size_t));
     TokIds plain = {0}, *with_ref = calloc(MB, sizeof(TokIds));
     const TokIds **suffix = malloc(MB * sizeof(TokIds *));
     encode_meta_suffix(ecodec, mq, NULL, &plain);
@@ -517,13 +520,14 @@ static void ask_evaluator(GPT *ev, TextCodec *ecodec, const Rollout *r, const in
         int T = pack_rows(r, order + i0, B, suffix, ecodec->eot, maxT, tokens, end);
         if (T < 0) die("%s: an evaluator input exceeds its context of %d tokens: lower --max-new", name, maxT);
         gpt_forward(ev, tokens, NULL, B, T);
+        for (int b = 0; b < B; b++) row[b] = (size_t)b * T + end[b];
+        gpt_head_at(ev, row, B);
         for (int b = 0; b < B; b++)
-            p[order[i0 + b]] = verdict_prob(ev->acts.probs + ((size_t)b * T + end[b]) * ev->config.padded_vocab_size,
-                                            ecodec, raw);
+            p[order[i0 + b]] = verdict_prob(ev->acts.probs + (size_t)b * ev->config.padded_vocab_size, ecodec, raw);
     }
     for (int b = 0; b < MB; b++) tok_ids_free(&with_ref[b]);
     tok_ids_free(&plain);
-    free(with_ref); free(suffix); free(tokens); free(end);
+    free(with_ref); free(suffix); free(tokens); free(end); free(row);
 }
 
 // RLME: r_i = sum_j v_j sum_k w_k log p_jk, with p_jk evaluator j's verdict on
@@ -606,7 +610,7 @@ static int cispo_weight(float logp, float logp_behaviour, float logp_ref, float 
 static int cispo_update(const RLArgs *a, GPT *policy, const Batch *batch, AdamWConfig opt, int want_entropy,
                         UpdateStats *st) {
     const Rollout *r = &batch->r;
-    int MB = a->micro_batch, V = policy->config.vocab_size, Vp = policy->config.padded_vocab_size;
+    int MB = a->micro_batch;
     long n_tok = 0, n_clipped = 0;
     for (int i = 0; i < r->n; i++) n_tok += r->out_len[i];
     MicroBatch m = micro_alloc(MB, policy->config.max_seq_len);
@@ -623,8 +627,7 @@ static int cispo_update(const RLArgs *a, GPT *policy, const Batch *batch, AdamWC
                 n_clipped += cispo_weight(policy->logp[pos], r->out_logp[k], batch->ref_logp[k], batch->adv[i],
                                           a->eps_low, a->eps_high, a->kl_beta, (float)n_tok, &m.c[pos], &k3);
                 kl += k3;
-                const float *p = policy->acts.probs + pos * Vp;
-                if (want_entropy) for (int v = 0; v < V; v++) if (p[v] > 0.0f) entropy -= p[v] * logf(p[v]);
+                if (want_entropy) entropy += policy->entropy[pos];
             }
         }
         gpt_backward(policy, m.c);
@@ -787,12 +790,14 @@ static void diagnose(TextCodec *tc, const Problems *rl, const Batch *batch, int 
 
 // the flags of `pretrain` (the table PRETRAIN_FLAGS below says what each one does)
 typedef struct {
-    const char *data_dir, *out, *log_path, *init;
+    const char *data_dir, *out, *out_dtype, *log_path, *init;
     int steps, batch, seq, layers, heads, channels, vocab;
     float lr, min_lr_frac, weight_decay, verdict_weight;
     int warmup, eval_every, eval_n, max_new, seed, threads, resume;
     float judge_frac; // the last judge_frac of the steps draw from judge_mix
     DocMix mix, judge_mix;
+    SaveAs save;          // how --out is written
+    char out_buf[1024];   // --out as resolved
 } PretrainArgs;
 
 // lr at step s: linear warmup, then cosine from lr down to lr * min_frac
@@ -1119,7 +1124,7 @@ static void rl_evaluate(RLRun *run, int step, char *acc, size_t cap, char *val, 
     run->best.since++;
     if (v > run->best.acc) {
         run->best = (BestSoFar){.acc = v, .step = step};
-        save_checkpoint_or_die(&run->policy, &run->tc, a->out);
+        save_model_or_die(&run->policy, &run->tc, a->out, a->save);
     }
     res->best = -1;
     for (int i = 0; i < res->n_test; i++) if (res->test_step[i] == run->best.step) res->best = i;
@@ -1261,7 +1266,7 @@ static void run_rl(RLArgs *a, RLResult *res) {
         if (patience_out) break;
     }
     // resumed when complete: --out is the last policy (with --val-n it already holds the best)
-    if (first_step > a->steps && !a->val_n) save_checkpoint_or_die(&run.policy, &run.tc, a->out);
+    if (first_step > a->steps && !a->val_n) save_model_or_die(&run.policy, &run.tc, a->out, a->save);
     res->seconds = run.seconds + (now_seconds() - t_start);
     if (a->val_n) {
         TestAccuracy b = res->test[res->best];
@@ -1292,7 +1297,9 @@ static void rl_result_free(RLResult *res) {
 static const Flag PRETRAIN_FLAGS[] = {
     {"--data", "DIR", DEFAULT_DATA, F_STR, PT(data_dir), 0, 0, NOT_IN_STATE,
      "synthetic splits (data/synth is made when absent)"},
-    {"--out", "FILE", "out/base.bin", F_STR, PT(out), 0, 0, NOT_IN_STATE, "checkpoint, with its tokenizer"},
+    {"--out", "FILE", "out/base.bin", F_STR, PT(out), 0, 0, NOT_IN_STATE,
+     "checkpoint, with its tokenizer; DIR/ (or --init DIR):\na Hugging Face model directory, tokenizer.json included"},
+    {"--out-dtype", "f32|bf16", "f32", F_STR, PT(out_dtype), 0, 0, NOT_IN_STATE, "the tensors' type in a model directory"},
     {"--init", "CKPT", NULL, F_STR, PT(init), 0, 0, HASH_IN_STATE,
      "continue from this checkpoint (its shape and tokenizer, a fresh\noptimizer), not from a random model"},
     {"--log", "CSV", NULL, F_STR, PT(log_path), 0, 0, NOT_IN_STATE, "per-step log (default: FILE with .csv)"},
@@ -1348,6 +1355,7 @@ static void parse_pretrain_args(PretrainArgs *a, int argc, char **argv, int firs
     a->mix.solution = 1.0f - a->mix.drill - a->mix.meta;
     a->judge_mix.solution = 1.0f - a->judge_mix.drill - a->judge_mix.meta;
     a->judge_mix.ref = a->mix.ref;
+    a->save = save_as_or_die(&a->out, a->out_buf, sizeof(a->out_buf), a->init, a->out_dtype);
 }
 
 static int cmd_pretrain(int argc, char **argv) {
@@ -1368,7 +1376,9 @@ static const Flag RL_FLAGS[] = {
     {"--reward", "rlme|rlvr", NULL, F_STR, RL(reward), 0, 0, IN_STATE,
      "rlme: the evaluators' belief that the answer is right (reads no label);\nrlvr: 1 if the final number is right"},
     {"--init", "CKPT", NULL, F_STR, RL(init), 0, 0, HASH_IN_STATE, "the policy to start from"},
-    {"--out", "CKPT", NULL, F_STR, RL(out), 0, 0, NOT_IN_STATE, "the final policy (default out/<reward>.bin)"},
+    {"--out", "CKPT", NULL, F_STR, RL(out), 0, 0, NOT_IN_STATE,
+     "the final policy (default out/<reward>.bin); DIR/ (or --init DIR):\na Hugging Face model directory"},
+    {"--out-dtype", "f32|bf16", "f32", F_STR, RL(out_dtype), 0, 0, NOT_IN_STATE, "the tensors' type in a model directory"},
     {"--log", "CSV", NULL, F_STR, RL(log_path), 0, 0, NOT_IN_STATE, "one row per step (default: --out with .csv)"},
     {"--data", "DIR", DEFAULT_DATA, F_STR, RL(data_dir), 0, 0, NOT_IN_STATE,
      "rl.jsonl: the prompts; test.jsonl: evaluation"},
@@ -1472,6 +1482,11 @@ static void parse_rl_args(RLArgs *a, int argc, char **argv, int first) {
     if (a->kl_beta < 0) a->kl_beta = !strcmp(a->reward, "rlme") ? RLME_KL : 0.0f;
     if (a->n_eval == 0) a->ev[a->n_eval++] = (Evaluator){.path = strdup("frozen-self"), .weight = 1.0f};
     if (a->n_meta == 0) a->meta[a->n_meta++] = (MetaQuestion){.question = strdup(META_CORRECT), .weight = 1.0f};
+    if (!a->out) {
+        snprintf(a->out_buf, sizeof(a->out_buf), hf_is_dir(a->init) ? "out/%s/" : "out/%s.bin", a->reward);
+        a->out = a->out_buf;
+    }
+    a->save = save_as_or_die(&a->out, a->out_buf, sizeof(a->out_buf), a->init, a->out_dtype);
 }
 
 // the evaluator paths and meta-questions parse_rl_args copied
@@ -1483,8 +1498,6 @@ static void rl_args_free(RLArgs *a) {
 static int cmd_rl(int argc, char **argv) {
     RLArgs a;
     parse_rl_args(&a, argc, argv, 2);
-    char out[1024];
-    if (!a.out) { snprintf(out, sizeof(out), "out/%s.bin", a.reward); a.out = out; }
     RLResult res;
     run_rl(&a, &res);
     rl_args_free(&a);
@@ -1679,7 +1692,9 @@ static int cmd_judge(int argc, char **argv) {
         die("question + answer + meta-question is %zu tokens, longer than the context of %d", ids.n,
             model.config.max_seq_len);
     gpt_forward(&model, ids.ids, NULL, 1, (int)ids.n);
-    const float *p = model.acts.probs + (ids.n - 1) * model.config.padded_vocab_size;
+    size_t last = ids.n - 1;
+    gpt_head_at(&model, &last, 1);
+    const float *p = model.acts.probs;
     printf("p(Yes) = %.6f   (P(Yes) = %.6f, P(No) = %.6f)\n", verdict_prob(p, &tc, 0), p[tc.yes], p[tc.no]);
     tok_ids_free(&ids); tok_free(&tc.tok); gpt_free(&model);
     return 0;

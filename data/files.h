@@ -85,6 +85,41 @@ static void save_checkpoint_or_die(const GPT *model, TextCodec *tc, const char *
     if (gpt_write_checkpoint(model, path, tc ? write_tokenizer_extra : NULL, tc, err, sizeof(err))) die("%s", err);
 }
 
+// Where a trained model goes (--out): an llm.c checkpoint FILE with its tokenizer, or a
+// Hugging Face model directory when --out ends in '/' or is a directory, or when the
+// model came from one (--init DIR). The directory holds config.json and
+// model.safetensors (F32 or BF16: --out-dtype) and the tokenizer files of the
+// directory the model came from, or else our tokenizer as tokenizer.json.
+typedef struct { int hf; StDtype dtype; const char *src; } SaveAs;
+
+// Resolves *out: a directory's trailing '/' is dropped (into buf), so that the run's
+// OUT.state and OUT.csv sit beside it.
+static SaveAs save_as_or_die(const char **out, char *buf, size_t cap, const char *init, const char *dtype) {
+    if (strcmp(dtype, "f32") && strcmp(dtype, "bf16")) die("--out-dtype must be f32 or bf16, not '%s'", dtype);
+    SaveAs as = {.dtype = strcmp(dtype, "bf16") ? ST_F32 : ST_BF16, .src = init && hf_is_dir(init) ? init : NULL};
+    size_t n = strlen(*out);
+    as.hf = as.src || (n && (*out)[n - 1] == '/') || hf_is_dir(*out);
+    if (n >= cap) die("--out %s: path too long", *out);
+    memmove(buf, *out, n + 1);
+    while (n > 1 && buf[n - 1] == '/') buf[--n] = '\0';
+    if (!as.hf && !strcmp(dtype, "bf16")) die("--out-dtype bf16 is for a model directory (end --out with '/')");
+    *out = buf;
+    return as;
+}
+
+static void save_model_or_die(const GPT *model, TextCodec *tc, const char *out, SaveAs as) {
+    char err[512], path[4096];
+    if (!as.hf) { save_checkpoint_or_die(model, tc, out); return; }
+    if (hf_save(model, out, as.dtype, as.src, err, sizeof(err))) die("%s", err);
+    if (as.src || !tc) return; // the tokenizer files were copied (or there is none)
+    if (tok_export_hf(&tc->tok, hf_path(path, sizeof(path), out, "tokenizer.json"), err, sizeof(err))) die("%s", err);
+    char cfg[512];
+    snprintf(cfg, sizeof(cfg), "{\n  \"tokenizer_class\": \"PreTrainedTokenizerFast\",\n  \"eos_token\": \"%s\",\n"
+             "  \"model_max_length\": %d\n}\n", EOT, model->config.max_seq_len);
+    if (hf_write_atomic(hf_path(path, sizeof(path), out, "tokenizer_config.json"), cfg, strlen(cfg), err, sizeof(err)))
+        die("%s", err);
+}
+
 // Loads a checkpoint and, when it carries one, its tokenizer (returns 1), else 0. A
 // directory is a Hugging Face model directory (data/hf.h): its weights only, for now.
 static int load_checkpoint_or_die(GPT *model, TextCodec *tc, const char *path) {

@@ -312,7 +312,7 @@ static void state_get_tokenizer(const RunState *s, TextCodec *tc) {
 static void pretrain_save(const PretrainRun *run, PretrainProgress at) {
     const DocStream *ds = &run->ds;
     const OwnSamples *own = &run->own;
-    save_checkpoint_or_die(&run->model, (TextCodec *)&run->tc, run->a.out);
+    save_model_or_die(&run->model, (TextCodec *)&run->tc, run->a.out, run->a.save);
     double prog[5] = {at.step, (double)at.tokens_seen, at.train_time, at.last_acc, at.bad_in_row};
     uint64_t doc_pos = ds->doc_pos;
     int32_t next_problem = ds->next_problem;
@@ -424,7 +424,7 @@ static int pretrain_complete(const char *base, int steps, int *have_state) {
 
 static void rl_save(const RLRun *run, int next, double seconds) {
     const RLResult *res = run->res;
-    if (!run->a->val_n) save_checkpoint_or_die(&run->policy, (TextCodec *)&run->tc, run->a->out); // else: the best
+    if (!run->a->val_n) save_model_or_die(&run->policy, (TextCodec *)&run->tc, run->a->out, run->a->save); // else: the best
     double prog[3] = {next, run->bad_in_row, seconds};
     int32_t next_prompt = run->L.next, n_test = res->n_test;
     size_t csv_len;

@@ -1,7 +1,7 @@
 /*
 test_model.c — the GPT engine against PyTorch and against itself.
 
-  1. test/ref/state.bin (dev/gpt_ref.py) and the Llama family's test/ref/llama/*.bin
+  1. test/ref/state.bin (dev/gpt_ref.py) and the Llama family's state files in test/ref/llama/
      (dev/llama_ref.py: Qwen3-, Qwen2- and Llama-like, MHA and GQA): logits, loss,
      every gradient, 10 AdamW steps
   2. finite differences of each layer's backward (LayerNorm, RMSNorm, RoPE with and
@@ -454,11 +454,11 @@ static void test_kv_decoding(GPTConfig cfg, const char *name) {
     // compare relative to the largest logit, as for PyTorch
     double worst = 0.0, scale = 0.0;
     for (int i = 0; i < n; i++) {
-        gpt_forward(&model, toks[i], NULL, 1, len[i]);
+        gpt_forward(&model, toks[i], toks[i], 1, len[i]);
         for (size_t j = 0; j < (size_t)len[i] * 128; j++) scale = worse(scale, fabs(model.acts.logits[j]));
     }
     for (int i = 0; i < n; i++) {
-        gpt_forward(&model, toks[i], NULL, 1, len[i]);
+        gpt_forward(&model, toks[i], toks[i], 1, len[i]);
         worst = worse(worst, max_rel_err(dec + (size_t)i * 20 * 128, model.acts.logits, (size_t)len[i] * 128, scale));
     }
     check(worst <= 1e-5, "%s: KV-cache decoding logits equal full forward, ragged batch (max err %.2e of the largest logit %.1f)", name, worst, scale);
@@ -476,7 +476,7 @@ static void test_kv_decoding(GPTConfig cfg, const char *name) {
         int seq[20], L = plen[i];
         memcpy(seq, prompt + off[i], L * sizeof(int));
         for (int j = 0; j < 8; j++) {
-            gpt_forward(&model, seq, NULL, 1, L);
+            gpt_forward(&model, seq, seq, 1, L);
             const float *lg = model.acts.logits + (size_t)(L - 1) * 128;
             int best = 0;
             for (int v = 1; v < cfg.vocab_size; v++) if (lg[v] > lg[best]) best = v;
@@ -592,6 +592,50 @@ static void test_checkpoints(void) {
     gpt_free(&model);
 }
 
+// The head in blocks of rows (as for a large vocabulary) equals the head in one block:
+// logp and entropy bit for bit (each row's logits are the same dot products), the
+// gradients to rounding (dW sums the blocks in another order); the entropy is
+// -sum p log p; gpt_head_at's rows equal the full forward's.
+static void test_head_blocks(GPTConfig cfg, const char *name) {
+    int B = 3, T = 20;
+    size_t BT = (size_t)B * T, Vp = cfg.padded_vocab_size;
+    GPT one, blk;
+    gpt_init_random(&one, cfg, 7);
+    gpt_init_random(&blk, cfg, 7);
+    blk.head_max_rows = 7; // 60 rows: 8 blocks of 7 and one of 4
+    uint64_t rng = rng_seed(11);
+    int x[60], y[60];
+    float c[60];
+    for (size_t i = 0; i < BT; i++) { x[i] = (int)(rng_u64(&rng) % cfg.vocab_size); y[i] = (int)(rng_u64(&rng) % cfg.vocab_size); c[i] = rng_f32(&rng) - 0.3f; }
+    gpt_forward(&one, x, y, B, T);
+    gpt_forward(&blk, x, y, B, T);
+    check(one.head_rows == 60 && blk.head_rows == 7, "%s: head in one block of 60 rows / blocks of %d", name, blk.head_rows);
+    check(!memcmp(one.logp, blk.logp, BT * sizeof(float)) && !memcmp(one.entropy, blk.entropy, BT * sizeof(float)),
+          "%s: logp and entropy of the head in blocks equal one block bit for bit", name);
+    double herr = 0.0;
+    for (size_t i = 0; i < BT; i++) {
+        double h = 0.0;
+        for (int v = 0; v < cfg.vocab_size; v++) { double q = one.acts.probs[i * Vp + v]; if (q > 0) h -= q * log(q); }
+        herr = worse(herr, fabs(h - one.entropy[i]));
+    }
+    check(herr < 1e-5, "%s: entropy = -sum p log p (max err %.1e)", name, herr);
+    gpt_zero_grad(&one); gpt_backward(&one, c);
+    gpt_zero_grad(&blk); gpt_backward(&blk, c);
+    double gscale = 0.0;
+    for (size_t i = 0; i < one.num_parameters; i++) gscale = worse(gscale, fabs(one.grads_memory[i]));
+    double gerr = max_rel_err(blk.grads_memory, one.grads_memory, one.num_parameters, gscale);
+    check(gerr < 1e-6, "%s: gradients of the head in blocks equal one block (max err %.1e of the largest)", name, gerr);
+    float *full = malloc(BT * Vp * sizeof(float));
+    memcpy(full, one.acts.logits, BT * Vp * sizeof(float));
+    size_t rows[3] = {5, 27, 59};
+    gpt_forward(&blk, x, NULL, B, T);
+    gpt_head_at(&blk, rows, 3);
+    int same = 1;
+    for (int j = 0; j < 3; j++) same &= !memcmp(blk.acts.logits + j * Vp, full + rows[j] * Vp, Vp * sizeof(float));
+    check(same, "%s: gpt_head_at's rows equal the full forward's logits bit for bit", name);
+    free(full); gpt_free(&one); gpt_free(&blk);
+}
+
 int main(void) {
     test_pytorch_reference();
     const char *variants[] = {"qwen3", "qwen2", "llama_mha", "llama_gqa"};
@@ -607,6 +651,8 @@ int main(void) {
     GPTConfig qwen2 = qwen3;
     qwen2.qk_norm = 0; qwen2.qkv_bias = 1; qwen2.untied = 1; qwen2.num_kv_heads = 1;
     test_kv_decoding(qwen2, "llama (one KV head, qkv bias, untied head)");
+    test_head_blocks(gpt2, "gpt2");
+    test_head_blocks(qwen2, "llama (untied head)");
     test_checkpoints();
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail != 0;

@@ -113,6 +113,27 @@ interrupt INT "$tmp/eint/rlme.csv" 12 "${ES[@]}" --out "$tmp/eint/rlme.bin"; rc=
 "${ES[@]}" --out "$tmp/eint/rlme.bin" --resume 2> /dev/null
 check "$([ $rc = 130 ] && echo "$(same_run "$tmp/efull" "$tmp/eint" rlme strip_rl)" || echo 0)" "early-stopped rl interrupted, resumed: same kept policy and CSV"
 
+# ---- --out DIR/: a Hugging Face model directory instead of a checkpoint file ----
+# the weights of the run that wrote a checkpoint file, bit for bit (convert writes the
+# file's weights the same way), the run state and CSV beside the directory, the
+# tokenizer as tokenizer.json; an interrupted run resumes to the same directory
+is_hf() { [ -s "$1/config.json" ] && [ -s "$1/model.safetensors" ] && [ -s "$1/tokenizer.json" ] && [ -s "$1/tokenizer_config.json" ]; }
+same_weights() { "$BIN" convert --model "$1" --out "$tmp/conv" > /dev/null && cmp -s "$tmp/conv/model.safetensors" "$2/model.safetensors"; }
+"${PRE[@]}" --out "$tmp/hfull/base/" 2> /dev/null
+check "$(is_hf "$tmp/hfull/base" && [ -s "$tmp/hfull/base.state" ] && [ -s "$tmp/hfull/base.csv" ] && same_weights "$tmp/full/base.bin" "$tmp/hfull/base" && echo 1 || echo 0)" \
+      "pretrain --out DIR/: a model directory with tokenizer.json, the state and CSV beside it, the checkpoint's weights bit for bit"
+interrupt INT "$tmp/hint/base.csv" 60 "${PRE[@]}" --out "$tmp/hint/base/"; rc=$?
+"${PRE[@]}" --out "$tmp/hint/base" --resume 2> /dev/null
+check "$([ $rc = 130 ] && cmp -s "$tmp/hfull/base/model.safetensors" "$tmp/hint/base/model.safetensors" && cmp -s <(strip_pre "$tmp/hfull/base.csv") <(strip_pre "$tmp/hint/base.csv") && echo 1 || echo 0)" \
+      "... interrupted by Ctrl-C and resumed (the existing directory, no '/'): the same directory and CSV"
+"${RL[@]}" --steps 8 --out "$tmp/rhf/rlme.bin" 2> /dev/null
+"${RL[@]}" --steps 8 --out "$tmp/rhf/rlme/" --out-dtype bf16 2> /dev/null
+"$BIN" convert --model "$tmp/rhf/rlme.bin" --out "$tmp/rhf/conv" --dtype bf16 > /dev/null
+check "$(is_hf "$tmp/rhf/rlme" && [ -s "$tmp/rhf/rlme.state" ] && cmp -s "$tmp/rhf/conv/model.safetensors" "$tmp/rhf/rlme/model.safetensors" && head -c 300 "$tmp/rhf/rlme/model.safetensors" | grep -q BF16 && echo 1 || echo 0)" \
+      "rl --out DIR/ --out-dtype bf16: a BF16 model directory, the checkpoint's weights rounded as convert rounds them"
+"${RL[@]}" --steps 8 --out "$tmp/rhf/x.bin" --out-dtype bf16 2> "$tmp/err"; rc=$?
+check "$([ $rc != 0 ] && grep -q "bf16 is for a model directory" "$tmp/err" && echo 1 || echo 0)" "--out-dtype bf16 for a checkpoint file refused: $(cat "$tmp/err")"
+
 # a torn state is refused with one line naming it
 head -c 200 "$tmp/rfull/rlme.state" > "$tmp/torn.state"; cp "$tmp/rfull/rlme.bin" "$tmp/torn.bin"
 "${RL[@]}" --out "$tmp/torn.bin" --resume 2> "$tmp/err"; rc=$?

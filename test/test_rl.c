@@ -157,7 +157,9 @@ static double single_p_yes(GPT *m, TextCodec *tc, const Rollout *r, int i, const
     for (int j = 0; j < n; j++) tok_ids_push(&ids, r->out[i * r->max_new + j]);
     encode_meta_suffix(tc, META_CORRECT, reference, &ids);
     gpt_forward(m, ids.ids, NULL, 1, (int)ids.n);
-    const float *p = m->acts.probs + (ids.n - 1) * m->config.padded_vocab_size;
+    size_t last = ids.n - 1;
+    gpt_head_at(m, &last, 1);
+    const float *p = m->acts.probs;
     tok_ids_free(&ids);
     return p[tc->yes] / (p[tc->yes] + p[tc->no]);
 }
@@ -285,7 +287,9 @@ static void test_batched_judging(void) {
         encode_append(oc, answer, &ids);
         encode_meta_suffix(oc, META_CORRECT, NULL, &ids);
         gpt_forward(&m2, ids.ids, NULL, 1, (int)ids.n);
-        const float *p = m2.acts.probs + (ids.n - 1) * cfg2.padded_vocab_size;
+        size_t last = ids.n - 1;
+        gpt_head_at(&m2, &last, 1);
+        const float *p = m2.acts.probs;
         wf = worse(wf, fabs(p[oc->yes] / (p[oc->yes] + p[oc->no]) - bt.p_correct[i]));
         tok_ids_free(&ids); free(answer);
     }

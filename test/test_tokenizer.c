@@ -347,6 +347,78 @@ static void test_long_inputs(Tokenizer *t, const char *name) {
     free(s);
 }
 
+// a cases file (two lines per case: the text as a JSON string, then a reference
+// encoder's ids) against t's encoding; returns whether all matched
+static int cases_match(Tokenizer *t, const char *file, const char *name) {
+    char err[512] = "";
+    size_t n;
+    unsigned char *s = read_file(file, &n, err, sizeof err);
+    if (!s) { check(0, name, "%s", err); return 0; }
+    size_t cases = 0, bad = 0;
+    unsigned char *text = malloc(n + 1);
+    TokIds ids = {0};
+    for (size_t i = 0; i < n;) {
+        long tl = json_string(s, n, &i, text);
+        if (tl < 0 || i >= n || s[i] != '\n') { check(0, name, "malformed near byte %zu", i); break; }
+        i++;
+        ids.n = 0;
+        tok_encode(t, (const char *)text, (size_t)tl, &ids);
+        size_t k = 0, same = 1;
+        while (i < n && s[i] != '\n') {
+            char *end;
+            long v = strtol((const char *)s + i, &end, 10);
+            same &= k < ids.n && ids.ids[k] == v;
+            k++;
+            i = (size_t)(end - (char *)s);
+            while (i < n && s[i] == ' ') i++;
+        }
+        i++;
+        cases++;
+        if (!same || k != ids.n) {
+            if (bad++ < 5) printf("  mismatch on case %zu: \"%.60s\" (%zu ids, reference %zu)\n", cases, text, ids.n, k);
+        }
+    }
+    check(cases > 300 && bad == 0, name, "%zu cases, %zu differ", cases, bad);
+    free(text); free(s);
+    tok_ids_free(&ids);
+    return cases > 300 && bad == 0;
+}
+
+// Hugging Face's tokenizer.json: the fixture files' tokenizers (with and without split
+// digits) export to the committed files, under which transformers.js
+// (dev/hf_tokenizer_reference.js) encodes every case exactly as tok_encode does
+static void test_hf_export(void) {
+    size_t n1 = 0, n2 = 0, n;
+    char err[256];
+    unsigned char *tr = read_file("test/gsm8k/train.jsonl", &n1, err, sizeof err), *te = read_file("test/gsm8k/test.jsonl", &n2, err, sizeof err);
+    if (!tr || !te) { check(0, "hf_export", "%s", err); free(tr); free(te); return; }
+    char *corpus = malloc(n1 + n2); // the two fixture files, one after the other
+    memcpy(corpus, tr, n1); memcpy(corpus + n1, te, n2); n = n1 + n2;
+    free(tr); free(te);
+    const char *specials[] = {"<|endoftext|>"};
+    const char *names[2] = {"split", "bytelevel"};
+    for (int k = 0; k < 2; k++) {
+        Tokenizer t = {0};
+        char path[256], out[256], cases[256];
+        if (tok_train(&t, corpus, n, 1024, specials, 1, k == 0 ? TOK_SPLIT_DIGITS : 0, err, sizeof err)) { check(0, "hf_export", "%s", err); continue; }
+        snprintf(path, sizeof path, "test/hf_tok/%s.json", names[k]);
+        snprintf(out, sizeof out, "/tmp/test_tokenizer_%d_%s.json", (int)getpid(), names[k]);
+        snprintf(cases, sizeof cases, "test/hf_tok/%s_cases.txt", names[k]);
+        size_t la = 0, lb = 0;
+        unsigned char *a = NULL, *b = NULL;
+        int rc = tok_export_hf(&t, out, err, sizeof err);
+        if (!rc) { a = read_file(out, &la, err, sizeof err); b = read_file(path, &lb, err, sizeof err); }
+        check(a && b && la == lb && !memcmp(a, b, la), "hf_export", "%s: tokenizer.json as committed (%zu bytes) %s", names[k], la, err);
+        remove(out);
+        free(a); free(b);
+        char name[64];
+        snprintf(name, sizeof name, "hf_export_%s_equals_transformers_js", names[k]);
+        cases_match(&t, cases, name);
+        tok_free(&t);
+    }
+    free(corpus);
+}
+
 // ids from the reference JS encoder, in test/gpt2_ref/cases.txt
 static void test_gpt2(const Lines *raw, const Lines *texts) {
     const char *dir = getenv("GPT2_ENCODER_DIR");
@@ -367,35 +439,8 @@ static void test_gpt2(const Lines *raw, const Lines *texts) {
           "%d tokens, %d merges, %.2f s %s", tok_vocab_size(&t), t.n_merges, now() - t0, err);
     if (rc) return;
 
-    size_t n;
-    unsigned char *s = read_file("test/gpt2_ref/cases.txt", &n, err, sizeof err);
-    if (!s) { check(0, "gpt2_reference_cases", "%s", err); tok_free(&t); return; }
-    size_t cases = 0, bad = 0;
-    unsigned char *text = malloc(n + 1);
+    cases_match(&t, "test/gpt2_ref/cases.txt", "gpt2_equals_reference");
     TokIds ids = {0};
-    for (size_t i = 0; i < n;) {
-        long tl = json_string(s, n, &i, text);
-        if (tl < 0 || i >= n || s[i] != '\n') { check(0, "gpt2_reference_cases", "malformed near byte %zu", i); break; }
-        i++;
-        ids.n = 0;
-        tok_encode(&t, (const char *)text, (size_t)tl, &ids);
-        size_t k = 0, same = 1;
-        while (i < n && s[i] != '\n') {
-            char *end;
-            long v = strtol((const char *)s + i, &end, 10);
-            same &= k < ids.n && ids.ids[k] == v;
-            k++;
-            i = (size_t)(end - (char *)s);
-            while (i < n && s[i] == ' ') i++;
-        }
-        i++;
-        cases++;
-        if (!same || k != ids.n) {
-            if (bad++ < 5) printf("  mismatch on case %zu: \"%.60s\" (%zu ids, reference %zu)\n", cases, text, ids.n, k);
-        }
-    }
-    check(cases > 300 && bad == 0, "gpt2_equals_reference", "%zu cases, %zu differ", cases, bad);
-    free(text); free(s);
 
     size_t badrt = 0, total = 0;
     for (size_t i = 0; i < raw->n; i++) badrt += !roundtrip(&t, raw->s[i], raw->len[i]);
@@ -433,6 +478,7 @@ int main(void) {
           ntrain, ntest);
     test_trained(&raw, &texts, 1024, "fixture");
     test_determinism(&texts);
+    test_hf_export();
     {   // long inputs with a trained vocabulary
         size_t n;
         char *corpus = join(&texts, "\n", &n);
