@@ -1323,7 +1323,7 @@ typedef struct {
     float *acts_memory, *grads_acts_memory;
     size_t acts_capacity, grads_acts_capacity; // floats allocated
     size_t num_activations;     // floats used by the current (B, T)
-    size_t tokens_capacity;     // B*T entries allocated in inputs/targets/logp
+    size_t tokens_capacity;     // B*T entries allocated in inputs/targets/logp/entropy
     int B, T;                   // shape of the last forward pass
     int *inputs, *targets;      // (B, T) copies of the last forward's tokens
     float *logp, *entropy;      // (B, T) log pi(target) and the entropy of pi, of the last forward
