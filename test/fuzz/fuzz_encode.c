@@ -1,6 +1,7 @@
 // libFuzzer target: tokenizer.c's encoder and decoder on arbitrary bytes.
-// LLVMFuzzerInitialize trains two small tokenizers with tok_train on a fixed text
-// (one plain, one with TOK_SPLIT_DIGITS; both with special tokens). For each, checked
+// LLVMFuzzerInitialize trains four small tokenizers with tok_train on a fixed text
+// (GPT-2's pattern and Llama 3's, each plain and with TOK_SPLIT_DIGITS; all with
+// special tokens). For each, checked
 // besides "no crash, no leak, no UB":
 //  - tok_decode(tok_encode(x)) == x byte for byte, invalid UTF-8 included;
 //  - the ids equal those of a naive BPE (the definition that bpe_chunk implements with
@@ -14,7 +15,7 @@
 #include "../../tokenizer.c"
 #include "fuzz.h"
 
-static Tokenizer toks[2];
+static Tokenizer toks[4];
 
 static const char corpus[] =
     "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. "
@@ -29,8 +30,9 @@ static const char *specials[] = {"<|endoftext|>", "<|pad|>"};
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc; (void)argv;
     char err[256];
-    for (int k = 0; k < 2; k++)
-        if (tok_train(&toks[k], corpus, sizeof(corpus) - 1, 400, specials, 2, k ? TOK_SPLIT_DIGITS : 0, err, sizeof(err))) {
+    const int flags[4] = {0, TOK_SPLIT_DIGITS, TOK_LLAMA3, TOK_LLAMA3 | TOK_SPLIT_DIGITS};
+    for (int k = 0; k < 4; k++)
+        if (tok_train(&toks[k], corpus, sizeof(corpus) - 1, 400, specials, 2, flags[k], err, sizeof(err))) {
             fprintf(stderr, "tok_train: %s\n", err);
             abort();
         }
@@ -69,7 +71,7 @@ static void naive_encode(const Tokenizer *t, const unsigned char *s, size_t n, T
         int id = i < n && t->n_special ? special_at(t, s, n, i) : -1;
         if (i < n && id < 0) continue;
         for (size_t a = start; a < i;) { // s[start, i) has no special token
-            size_t b = pretok_next(s + start, i - start, a - start, t->flags & TOK_SPLIT_DIGITS) + start;
+            size_t b = pretok_next(s + start, i - start, a - start, t->flags) + start;
             for (size_t k = a; k < b; k += TOK_MAX_CHUNK) naive_bpe(t, s + k, b - k < TOK_MAX_CHUNK ? b - k : TOK_MAX_CHUNK, out);
             a = b;
         }
@@ -123,7 +125,7 @@ static void round_trip(Tokenizer *t, const uint8_t *data, size_t size) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    for (int k = 0; k < 2; k++) round_trip(&toks[k], data, size);
+    for (int k = 0; k < 4; k++) round_trip(&toks[k], data, size);
 
     // the bytes as ids: out-of-range ids are reported, never read
     size_t nids = size / sizeof(int);

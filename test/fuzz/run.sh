@@ -15,8 +15,8 @@ for t in "$@"; do
     corpus=$root/corpus/$t artifacts=$root/artifacts/$t log=$root/$t.log
     mkdir -p "$corpus" "$artifacts"
     cp test/fuzz/seeds/"$t"/* "$corpus"/
-    # the largest input: twice the largest seed (a checkpoint is 32 KB, a tokenizer 7 KB)
-    case $t in checkpoint) max_len=65536 ;; tokenizer_file) max_len=16384 ;; *) max_len=4096 ;; esac
+    # the largest input: twice the largest seed (a checkpoint is 32 KB, a tokenizer 7 KB, a tokenizer.json 19 KB)
+    case $t in checkpoint) max_len=65536 ;; tokenizer_file) max_len=16384 ;; tokenizer_json) max_len=40000 ;; *) max_len=4096 ;; esac
     echo "== fuzz_$t: ${seconds}s"
     "$root/fuzz_$t" -max_total_time="$seconds" -max_len=$max_len -timeout=10 \
         -rss_limit_mb=2048 -malloc_limit_mb=256 -detect_leaks=1 -print_final_stats=1 \
