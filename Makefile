@@ -161,6 +161,7 @@ test: $(addprefix $(BIN)/,$(TESTS)) $(BIN)/train_rlme $(BIN)/tokenizer data/synt
 	@TRAIN_RLME=$(BIN)/train_rlme bash test/test_cli.sh
 	@echo "== test_bad_inputs"; TRAIN_RLME=$(BIN)/train_rlme TOKENIZER_BIN=$(BIN)/tokenizer bash test/test_bad_inputs.sh
 	@echo "== test_resume"; TRAIN_RLME=$(BIN)/train_rlme bash test/test_resume.sh
+	@echo "== test_real_model"; TRAIN_RLME=$(BIN)/train_rlme bash test/test_real_model.sh
 	@if [ "$(SANITIZE)" != 1 ]; then echo "== test_valgrind"; \
 	    if ! command -v valgrind > /dev/null; then echo "skipped: valgrind is not installed"; \
 	    else $(MAKE) --no-print-directory $(VG_BIN)/train_rlme && TRAIN_RLME=$(VG_BIN)/train_rlme bash test/test_valgrind.sh; fi; fi

@@ -1989,7 +1989,7 @@ static void gpt_prefill(GPT *model, KVCache *kv, int n, const int *prompt_ids, c
     for (int r = 0; r < rows; r++)
         memcpy(tokens + (size_t)r * T, prompt_ids + prompt_off[first[r]], prompt_len[first[r]] * sizeof(int));
     gpt_forward(model, tokens, NULL, rows, T);
-    size_t *last = malloc((size_t)rows * sizeof(size_t)); // each prompt's last position
+    size_t *last = calloc((size_t)rows, sizeof(size_t)); // each prompt's last position
     for (int r = 0; r < rows; r++) last[r] = (size_t)r * T + prompt_len[first[r]] - 1;
     gpt_head_at(model, last, rows);
     for (int i = 0; i < n; i++) {

@@ -80,32 +80,60 @@ static void die(const char *fmt, ...) {
 //   #### 7
 //   Meta: Is the answer correct?
 //   Verdict: Yes<|endoftext|>
+//
+// A tokenizer with chat markers (Qwen's <|im_start|> and <|im_end|>: a pretrained
+// chat model) gets its chat template instead, with the GSM8K instruction of the RL
+// recipes people run on such models (verl's); a turn ends with <|im_end|>, and the
+// meta-question is the user's next turn, answered "Yes" or "No":
+//
+//   <|im_start|>user
+//   Tom has 12 apples. ... Let's think step by step and output the final answer after "####".<|im_end|>
+//   <|im_start|>assistant
+//   Gives away: 12-5=7.
+//   #### 7<|im_end|>
+//   <|im_start|>user
+//   Is the answer correct? Answer Yes or No.<|im_end|>
+//   <|im_start|>assistant
+//   Yes<|im_end|>
 
 #define EOT "<|endoftext|>"
+#define CHAT_START "<|im_start|>"
+#define CHAT_END "<|im_end|>"
+#define CHAT_INSTRUCTION " Let's think step by step and output the final answer after \"####\"."
 #define META_CORRECT "Is the answer correct?"
 #define META_LOGIC "Does the whole solution logically lead from the question to an answer?"
 #define META_CONCISE "Is the solution free of needless checks?"
 
 typedef struct {
     Tokenizer tok;
-    int eot, yes, no; // token ids of <|endoftext|>, " Yes", " No"
+    int chat;         // the chat template (the tokenizer has CHAT_START and CHAT_END)
+    int eot, yes, no; // the token that ends a completion (<|endoftext|>, or <|im_end|> in
+                      // the chat template), and the verdicts' (their first tokens)
 } TextCodec;
 
 static void encode_append(TextCodec *tc, const char *text, TokIds *ids) {
     if (tok_encode(&tc->tok, text, strlen(text), ids) < 0) die("out of memory while encoding text");
 }
 
-// "Question: Q\nAnswer:\n"
+// "Question: Q\nAnswer:\n", or the chat template's user turn and the assistant's start
 static void encode_prompt(TextCodec *tc, const char *question, TokIds *ids) {
-    encode_append(tc, "Question: ", ids);
+    encode_append(tc, tc->chat ? CHAT_START "user\n" : "Question: ", ids);
     encode_append(tc, question, ids);
-    encode_append(tc, "\nAnswer:\n", ids);
+    encode_append(tc, tc->chat ? CHAT_INSTRUCTION CHAT_END "\n" CHAT_START "assistant\n" : "\nAnswer:\n", ids);
 }
 
 // "\nMeta: MQ\nVerdict:" — what follows a candidate solution for the evaluator. With a
 // reference (RLME-GT, and the pretraining documents that teach it), the true final number
-// comes first: "\nReference answer: N\nMeta: MQ\nVerdict:".
+// comes first: "\nReference answer: N\nMeta: MQ\nVerdict:". In the chat template: the
+// assistant's turn ends and the user asks "[The reference answer is N. ]MQ Answer Yes or No."
 static void encode_meta_suffix(TextCodec *tc, const char *meta_question, const char *reference, TokIds *ids) {
+    if (tc->chat) {
+        encode_append(tc, CHAT_END "\n" CHAT_START "user\n", ids);
+        if (reference) { encode_append(tc, "The reference answer is ", ids); encode_append(tc, reference, ids); encode_append(tc, ". ", ids); }
+        encode_append(tc, meta_question, ids);
+        encode_append(tc, " Answer Yes or No." CHAT_END "\n" CHAT_START "assistant\n", ids);
+        return;
+    }
     if (reference) { encode_append(tc, "\nReference answer: ", ids); encode_append(tc, reference, ids); }
     encode_append(tc, "\nMeta: ", ids);
     encode_append(tc, meta_question, ids);
@@ -119,27 +147,36 @@ static float verdict_prob(const float *probs, const TextCodec *tc, int raw) {
     return raw ? py : py / (py + pn + 1e-30f);
 }
 
-// tokens to text (malloc'd, NUL-terminated); ids must be valid
+// tokens to text (malloc'd, NUL-terminated). Ids past the tokenizer's (the rows a
+// model's vocabulary is padded with) have no text: they decode to nothing, as in
+// transformers.
 static char *decode_text(const TextCodec *tc, const int *ids, int n) {
-    long need = tok_decode(&tc->tok, ids, n, NULL, 0);
-    if (need < 0) die("internal error: token id out of range while decoding");
+    int V = tok_vocab_size(&tc->tok), *known = malloc(((size_t)n + 1) * sizeof(int)), m = 0;
+    for (int i = 0; i < n; i++)
+        if (ids[i] >= 0 && ids[i] < V) known[m++] = ids[i];
+    long need = tok_decode(&tc->tok, known, m, NULL, 0);
     char *s = malloc(need + 1);
-    tok_decode(&tc->tok, ids, n, s, need);
+    tok_decode(&tc->tok, known, m, s, need);
     s[need] = '\0';
+    free(known);
     return s;
 }
 
-// the ids the templates need: <|endoftext|>, and " Yes" and " No" as single tokens
+// The ids the templates need: the end of a completion, and the verdicts " Yes" and
+// " No" ("Yes" and "No" in the chat template, where they start the assistant's turn). A
+// vocabulary without them as single tokens (a small one) has their first tokens stand
+// for them, in the judgement documents and when the verdict is read; those must differ.
 static int codec_init(TextCodec *tc, char *err, size_t errlen) {
-    tc->eot = tok_special_id(&tc->tok, EOT);
+    tc->chat = tok_special_id(&tc->tok, CHAT_START) >= 0 && tok_special_id(&tc->tok, CHAT_END) >= 0;
+    tc->eot = tok_special_id(&tc->tok, tc->chat ? CHAT_END : EOT);
     if (tc->eot < 0) return set_err(err, errlen, "tokenizer has no %s token", EOT);
     TokIds y = {0}, n = {0};
-    tok_encode(&tc->tok, " Yes", 4, &y);
-    tok_encode(&tc->tok, " No", 3, &n);
-    int ok = y.n == 1 && n.n == 1;
-    tc->yes = ok ? y.ids[0] : -1; tc->no = ok ? n.ids[0] : -1;
+    const char *yes = tc->chat ? "Yes" : " Yes", *no = tc->chat ? "No" : " No";
+    tok_encode(&tc->tok, yes, strlen(yes), &y);
+    tok_encode(&tc->tok, no, strlen(no), &n);
+    tc->yes = y.ids[0]; tc->no = n.ids[0];
     tok_ids_free(&y); tok_ids_free(&n);
-    if (!ok) return set_err(err, errlen, "tokenizer does not encode \" Yes\" and \" No\" as single tokens");
+    if (tc->yes == tc->no) return set_err(err, errlen, "tokenizer gives \" Yes\" and \" No\" the same first token");
     return 0;
 }
 
@@ -209,6 +246,16 @@ static void load_split_or_die(Problems *P, const char *dir, const char *name, in
     char path[1100];
     snprintf(path, sizeof(path), "%s/%s.jsonl", dir, name);
     load_problems_or_die(P, path, need_program);
+}
+
+// The split of RL's prompts: DIR/rl.jsonl (the synthetic world's own), else
+// DIR/train.jsonl (GSM8K's layout, as data/gsm8k.sh writes it). Only RLVR and the logs
+// read its answers.
+static const char *rl_split(const char *dir) {
+    char rl[1100], train[1100];
+    snprintf(rl, sizeof(rl), "%s/rl.jsonl", dir);
+    snprintf(train, sizeof(train), "%s/train.jsonl", dir);
+    return access(rl, F_OK) != 0 && access(train, F_OK) == 0 ? "train" : "rl";
 }
 
 static void free_problems(Problems *P) {
@@ -790,7 +837,7 @@ static void diagnose(TextCodec *tc, const Problems *rl, const Batch *batch, int 
 
 // the flags of `pretrain` (the table PRETRAIN_FLAGS below says what each one does)
 typedef struct {
-    const char *data_dir, *out, *out_dtype, *log_path, *init;
+    const char *data_dir, *out, *out_dtype, *log_path, *init, *arch, *tokenizer;
     int steps, batch, seq, layers, heads, channels, vocab;
     float lr, min_lr_frac, weight_decay, verdict_weight;
     int warmup, eval_every, eval_n, max_new, seed, threads, resume;
@@ -880,25 +927,46 @@ typedef struct {
 static void pretrain_save(const PretrainRun *run, PretrainProgress at);
 static void pretrain_restore(const RunState *s, PretrainRun *run);
 
-// A new tokenizer (byte-level BPE on rendered documents, every digit its own token)
-// and a random model of the flags' shape.
+// The model of the flags' shape: GPT-2's block, or the Llama family's as Qwen3 and
+// Llama configure it: half as many key/value heads as query heads (grouped-query
+// attention; all of them for an odd count), head size C/H, a SwiGLU of width 3C,
+// RMSNorm eps 1e-6, RoPE theta 1e6, a tied head; qwen3 adds QK-norm.
+static GPTConfig pretrain_config(const PretrainArgs *a, int V) {
+    GPTConfig c = {.max_seq_len = a->seq, .vocab_size = V, .padded_vocab_size = (V + 127) / 128 * 128,
+                   .num_layers = a->layers, .num_heads = a->heads, .channels = a->channels};
+    if (strcmp(a->arch, "gpt2")) {
+        c.arch = ARCH_LLAMA;
+        c.num_kv_heads = a->heads % 2 ? a->heads : a->heads / 2;
+        c.head_dim = a->channels / a->heads;
+        c.ffn_dim = 3 * a->channels;
+        c.qk_norm = !strcmp(a->arch, "qwen3");
+        c.norm_eps = 1e-6f;
+        c.rope_theta = 1e6f;
+    }
+    return c;
+}
+
+// The tokenizer (--tokenizer's, or a new byte-level BPE trained on rendered documents,
+// every digit its own token) and a random model of the flags' shape.
 static void pretrain_init_model(PretrainRun *run) {
     const PretrainArgs *a = &run->a;
-    double t0 = now_seconds();
-    size_t corpus_len;
-    char *corpus = tokenizer_corpus(&run->train, 20000, (uint64_t)a->seed, &corpus_len);
-    const char *specials[1] = {EOT};
     char err[512];
-    if (tok_train(&run->tc.tok, corpus, corpus_len, a->vocab, specials, 1, TOK_SPLIT_DIGITS, err, sizeof(err)))
-        die("tokenizer: %s", err);
-    free(corpus);
-    if (codec_init(&run->tc, err, sizeof(err))) die("tokenizer: %s (try a larger --vocab)", err);
-    fprintf(stderr, "tokenizer: %d tokens, trained on %.1f MB in %.1f s\n", tok_vocab_size(&run->tc.tok),
-            corpus_len / 1e6, now_seconds() - t0);
-    int V = tok_vocab_size(&run->tc.tok);
-    GPTConfig cfg = {.max_seq_len = a->seq, .vocab_size = V, .padded_vocab_size = (V + 127) / 128 * 128,
-                     .num_layers = a->layers, .num_heads = a->heads, .channels = a->channels};
-    gpt_init_random(&run->model, cfg, (uint64_t)a->seed);
+    if (a->tokenizer) {
+        if (tok_load(&run->tc.tok, a->tokenizer, err, sizeof(err))) die("%s", err);
+        if (codec_init(&run->tc, err, sizeof(err))) die("%s: %s", a->tokenizer, err);
+    } else {
+        double t0 = now_seconds();
+        size_t corpus_len;
+        char *corpus = tokenizer_corpus(&run->train, 20000, (uint64_t)a->seed, &corpus_len);
+        const char *specials[1] = {EOT};
+        if (tok_train(&run->tc.tok, corpus, corpus_len, a->vocab, specials, 1, TOK_SPLIT_DIGITS, err, sizeof(err)))
+            die("tokenizer: %s", err);
+        free(corpus);
+        if (codec_init(&run->tc, err, sizeof(err))) die("tokenizer: %s (try a larger --vocab)", err);
+        fprintf(stderr, "tokenizer: %d tokens, trained on %.1f MB in %.1f s\n", tok_vocab_size(&run->tc.tok),
+                corpus_len / 1e6, now_seconds() - t0);
+    }
+    gpt_init_random(&run->model, pretrain_config(a, tok_vocab_size(&run->tc.tok)), (uint64_t)a->seed);
 }
 
 static void pretrain_open(PretrainRun *run, const PretrainArgs *args) {
@@ -1140,7 +1208,7 @@ static void rl_open(RLRun *run, RLArgs *a, RLResult *res) {
     // the rl split's questions drive rollouts; its labels only reach verify_labels and diagnose
     ensure_synth_data(a->data_dir);
     int maxT = run->policy.config.max_seq_len, P = a->prompts, G = a->group, n = P * G;
-    load_split_or_die(&run->rl, a->data_dir, "rl", 0);
+    load_split_or_die(&run->rl, a->data_dir, rl_split(a->data_dir), 0);
     load_split_or_die(&run->test, a->data_dir, "test", 0);
     if (a->val_n >= run->rl.n) die("--val-n %d leaves no prompts of the %d in %s", a->val_n, run->rl.n, run->rl.path);
     split_tail(&run->rl, a->val_n, &run->val);
@@ -1310,6 +1378,11 @@ static const Flag PRETRAIN_FLAGS[] = {
     {"--heads", "H", "4", F_INT, PT(heads), 1, 64, IN_STATE, "attention heads"},
     {"--channels", "C", "128", F_INT, PT(channels), 8, 4096, IN_STATE, "width"},
     {"--vocab", "N", "512", F_INT, PT(vocab), 300, 65536, IN_STATE, "BPE vocabulary, every digit its own token"},
+    {"--arch", "gpt2|qwen3|llama", "gpt2", F_STR, PT(arch), 0, 0, IN_STATE,
+     "the block: GPT-2's, or the Llama family's (RMSNorm, rotary positions,\n"
+     "H/2 key/value heads, a SwiGLU of width 3C; qwen3: with QK-norm)"},
+    {"--tokenizer", "FILE", NULL, F_STR, PT(tokenizer), 0, 0, HASH_IN_STATE,
+     "use this tokenizer (ours, or a Hugging Face tokenizer.json) instead of\ntraining one; --vocab is then its size"},
     {"--lr", "LR", "6e-3", F_FLOAT, PT(lr), 0, 1, IN_STATE, "peak learning rate (linear warmup, then cosine decay)"},
     {"--min-lr-frac", "F", "0.1", F_FLOAT, PT(min_lr_frac), 0, 1, IN_STATE, "where the decay ends, over the peak"},
     {"--warmup", "N", "100", F_INT, PT(warmup), 0, 1e6, IN_STATE, "warmup steps"},
@@ -1350,6 +1423,9 @@ static void parse_pretrain_args(PretrainArgs *a, int argc, char **argv, int firs
                 "candidate solutions (meta-evaluation documents) and arithmetic drill. Reads only train labels.\n",
                 "flag");
     if (a->channels % a->heads) die("--heads %d does not divide --channels %d", a->heads, a->channels);
+    if (strcmp(a->arch, "gpt2") && strcmp(a->arch, "qwen3") && strcmp(a->arch, "llama"))
+        die("--arch must be gpt2, qwen3 or llama, not '%s'", a->arch);
+    if (a->init && a->tokenizer) die("--tokenizer is for a new model: --init %s has its own", a->init);
     if (a->mix.drill + a->mix.meta > 1.0f) die("--drill + --meta must be at most 1");
     if (a->mix.meta_logic + a->mix.meta_concise > 1.0f) die("--meta-logic + --meta-concise must be at most 1");
     a->mix.solution = 1.0f - a->mix.drill - a->mix.meta;
@@ -1381,7 +1457,7 @@ static const Flag RL_FLAGS[] = {
     {"--out-dtype", "f32|bf16", "f32", F_STR, RL(out_dtype), 0, 0, NOT_IN_STATE, "the tensors' type in a model directory"},
     {"--log", "CSV", NULL, F_STR, RL(log_path), 0, 0, NOT_IN_STATE, "one row per step (default: --out with .csv)"},
     {"--data", "DIR", DEFAULT_DATA, F_STR, RL(data_dir), 0, 0, NOT_IN_STATE,
-     "rl.jsonl: the prompts; test.jsonl: evaluation"},
+     "rl.jsonl (else train.jsonl, as in GSM8K): the prompts; test.jsonl: evaluation"},
     {"--steps", "N", "30", F_INT, RL(steps), 0, 1e7, NOT_IN_STATE, "RL steps"},
     {"--prompts", "P", "16", F_INT, RL(prompts), 1, 4096, IN_STATE, "prompts per step"},
     {"--group", "G", "8", F_INT, RL(group), 1, 1024, IN_STATE, "completions per prompt"},

@@ -120,15 +120,30 @@ static void save_model_or_die(const GPT *model, TextCodec *tc, const char *out, 
         die("%s", err);
 }
 
-// Loads a checkpoint and, when it carries one, its tokenizer (returns 1), else 0. A
-// directory is a Hugging Face model directory (data/hf.h): its weights only, for now.
-static int load_checkpoint_or_die(GPT *model, TextCodec *tc, const char *path) {
+// The tokenizer of a checkpoint or model directory, checked against the model: at
+// most its vocabulary (a model's vocabulary may be padded beyond its tokenizer's, as
+// Qwen's 151,936 rows are for 151,669 tokens), with the ids the templates need.
+static void codec_check_or_die(TextCodec *tc, const GPT *model, const char *path) {
     char err[512];
+    if (tok_vocab_size(&tc->tok) > model->config.vocab_size)
+        die("%s: tokenizer has %d tokens but the model's vocab_size is %d", path, tok_vocab_size(&tc->tok),
+            model->config.vocab_size);
+    if (codec_init(tc, err, sizeof(err))) die("%s: %s", path, err);
+}
+
+// Loads a checkpoint and, when it carries one, its tokenizer (returns 1), else 0. A
+// directory is a Hugging Face model directory (data/hf.h), its tokenizer.json when it
+// has one.
+static int load_checkpoint_or_die(GPT *model, TextCodec *tc, const char *path) {
+    char err[512], tpath[4096];
     long extras = -1;
     if (!path) die("a checkpoint path is required (--model / --init)");
     if (hf_is_dir(path)) {
         if (hf_load(model, path, err, sizeof(err))) die("%s", err);
-        return 0;
+        if (access(hf_path(tpath, sizeof(tpath), path, "tokenizer.json"), F_OK) != 0) return 0;
+        if (tok_load_hf(&tc->tok, tpath, err, sizeof(err))) die("%s", err);
+        codec_check_or_die(tc, model, tpath);
+        return 1;
     }
     if (gpt_read_checkpoint(model, path, &extras, err, sizeof(err))) die("%s", err);
     if (extras < 0) return 0;
@@ -141,18 +156,14 @@ static int load_checkpoint_or_die(GPT *model, TextCodec *tc, const char *path) {
     fclose(f);
     if (rc) die("%s: bad tokenizer after the parameters: %s", path, terr);
     if (trailing) die("%s: unexpected bytes after the tokenizer", path);
-    if (tok_vocab_size(&tc->tok) != model->config.vocab_size)
-        die("%s: tokenizer has %d tokens but the model's vocab_size is %d", path, tok_vocab_size(&tc->tok),
-            model->config.vocab_size);
-    if (codec_init(tc, err, sizeof(err))) die("%s: %s", path, err);
+    codec_check_or_die(tc, model, path);
     return 1;
 }
 
 // a checkpoint that must carry its tokenizer (else: "PATH: why")
 static void load_model_or_die(GPT *model, TextCodec *tc, const char *path, const char *why) {
     if (load_checkpoint_or_die(model, tc, path)) return;
-    if (hf_is_dir(path))
-        die("%s: this needs text, and a Hugging Face tokenizer.json is not read yet (score and sample take token ids)", path);
+    if (hf_is_dir(path)) die("%s: has no tokenizer.json, and this needs text (score and sample take token ids)", path);
     die("%s: %s", path, why);
 }
 

@@ -20,7 +20,8 @@ API (every function is static inline: include this header anywhere):
          -> 0, or -1 with the message (no file prefix) and 1-based column.
 
     int  gsm8k_gold(const char *answer, char *num, size_t cap);        // after "####"
-    int  gsm8k_extract(const char *completion, char *num, size_t cap); // model's final number
+    int  gsm8k_extract(const char *completion, char *num, size_t cap); // model's final number:
+         // after "####", in "\\boxed{}", after "answer is", else the last one
     int  gsm8k_normalize(const char *s, char *num, size_t cap);        // s must be one number
     int  gsm8k_same_answer(const char *a, const char *b);              // a, b: numbers
     int  gsm8k_is_correct(const char *completion, const char *answer); // RLVR reward
@@ -430,26 +431,44 @@ static inline int gsm8k__find_number(const char *s, size_t len, size_t from,
     return 0;
 }
 
-// position just after the last "####" in s, or -1
-static inline long gsm8k__after_marker(const char *s, size_t len) {
+// position just after the last occurrence of marker in s (ASCII letters in any case
+// when icase), or -1
+static inline long gsm8k__after_marker(const char *s, size_t len, const char *marker, int icase) {
+    size_t m = strlen(marker);
     long last = -1;
-    for (size_t i = 0; i + 4 <= len; i++) if (!memcmp(s + i, "####", 4)) last = (long)(i + 4);
+    for (size_t i = 0; i + m <= len; i++) {
+        size_t k = 0;
+        while (k < m && (s[i + k] == marker[k] || (icase && (s[i + k] | 32) == marker[k] && marker[k] >= 'a' && marker[k] <= 'z'))) k++;
+        if (k == m) last = (long)(i + m);
+    }
     return last;
 }
 
 // The gold answer: the first number after the (last) "####". 1 found, 0 not.
 static inline int gsm8k_gold(const char *answer, char *num, size_t cap) {
     size_t len = strlen(answer), b, e;
-    long m = gsm8k__after_marker(answer, len);
+    long m = gsm8k__after_marker(answer, len, "####", 0);
     return m >= 0 && gsm8k__find_number(answer, len, (size_t)m, num, cap, &b, &e) == 1;
 }
 
-// A completion's final number: the first number after the last "####" if there is
-// one (none after it: no answer), else the last number in the text.
+// A completion's final number, by the first of these conventions the text follows
+// (none found where its marker is: no answer):
+//   "#### N"              GSM8K's: the first number after the last "####"
+//   "\boxed{N}"           the MATH datasets': the first number inside the last \boxed{...}
+//   "The answer is N."    the few-shot prompts': the first number after the last "answer is"
+//                         (any case)
+// else the last number in the text.
 static inline int gsm8k_extract(const char *completion, char *num, size_t cap) {
     size_t len = strlen(completion), b, e;
-    long m = gsm8k__after_marker(completion, len);
+    long m = gsm8k__after_marker(completion, len, "####", 0);
     if (m >= 0) return gsm8k__find_number(completion, len, (size_t)m, num, cap, &b, &e) == 1;
+    if ((m = gsm8k__after_marker(completion, len, "\\boxed{", 0)) >= 0) {
+        const char *close = strchr(completion + m, '}');
+        size_t end = close ? (size_t)(close - completion) : len;
+        return gsm8k__find_number(completion, end, (size_t)m, num, cap, &b, &e) == 1;
+    }
+    if ((m = gsm8k__after_marker(completion, len, "answer is", 1)) >= 0)
+        return gsm8k__find_number(completion, len, (size_t)m, num, cap, &b, &e) == 1;
     int last = 0;
     for (size_t from = 0; from < len; from = e) {
         int r = gsm8k__find_number(completion, len, from, num, cap, &b, &e);

@@ -33,8 +33,38 @@ static uint64_t fnv1a(uint64_t h, const unsigned char *p, size_t n) {
     return h;
 }
 
-// the hash of a file's bytes (identifies --init, evaluators and data in a state)
+static uint64_t file_hash_or_die(const char *path);
+
+static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+// the hash of a model directory: its files' names and bytes, in name order
+static uint64_t dir_hash_or_die(const char *path) {
+    DIR *d = opendir(path);
+    if (!d) die("%s: cannot open: %s", path, strerror(errno));
+    char **names = NULL, file[4096];
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        names = realloc(names, (n + 1) * sizeof(*names));
+        names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof(*names), cmp_names);
+    uint64_t h = FNV1A_START;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(file, sizeof(file), "%s/%s", path, names[i]);
+        uint64_t fh = hf_is_dir(file) ? 0 : file_hash_or_die(file);
+        h = fnv1a(fnv1a(h, (const unsigned char *)names[i], strlen(names[i]) + 1), (const unsigned char *)&fh, 8);
+        free(names[i]);
+    }
+    free(names);
+    return h;
+}
+
+// the hash of a file's bytes, or of a model directory's files (identifies --init,
+// evaluators and data in a state)
 static uint64_t file_hash_or_die(const char *path) {
+    if (hf_is_dir(path)) return dir_hash_or_die(path);
     FILE *f = fopen(path, "rb");
     if (!f) die("%s: cannot open: %s", path, strerror(errno));
     uint64_t h = FNV1A_START;
@@ -280,7 +310,7 @@ static char *pretrain_flags(const PretrainArgs *a) {
 }
 
 // the flags that shape an RL run; a resume must agree on them (it may run to more --steps)
-static char *rl_flags(const RLArgs *a) { return run_flags("rl", RL_FLAGS, a, a, a->data_dir, "rl"); }
+static char *rl_flags(const RLArgs *a) { return run_flags("rl", RL_FLAGS, a, a, a->data_dir, rl_split(a->data_dir)); }
 
 
 // the tokenizer, in tokenizer.c's own format
@@ -390,7 +420,7 @@ static void pretrain_restore(const RunState *s, PretrainRun *run) {
     state_get_tokenizer(s, &run->tc);
     state_get_model(s, &run->model);
     int V = tok_vocab_size(&run->tc.tok), n_train = run->train.n;
-    if (run->model.config.vocab_size != V)
+    if (run->model.config.vocab_size < V)
         die("%s: run state's model and tokenizer disagree on the vocabulary", s->path);
     DocStream *ds = &run->ds;
     state_get(s, "DRNG", &ds->rng, sizeof(ds->rng));

@@ -126,16 +126,16 @@ static int cmd_convert(int argc, char **argv) {
     parse_flags(CONVERT_FLAGS, &c, argc, argv, 2, "usage: train_rlme convert --model CKPT|DIR --out DIR [--dtype bf16]\n"
                 "Writes config.json and model.safetensors, which transformers, vLLM and llama.cpp's converter read.\n"
                 "From a model directory its config.json and tokenizer files are copied; an llm.c checkpoint's own\n"
-                "tokenizer has no Hugging Face form yet and is not written.\n", "flag");
+                "tokenizer is written as tokenizer.json.\n", "flag");
     if (!c.model || !c.out) die("--model and --out are required (see: train_rlme convert --help)");
     if (strcmp(c.dtype, "f32") && strcmp(c.dtype, "bf16")) die("--dtype must be f32 or bf16, not '%s'", c.dtype);
     GPT model;
     TextCodec tc;
     int has_tok = load_checkpoint_or_die(&model, &tc, c.model);
-    char err[512];
-    if (hf_save(&model, c.out, strcmp(c.dtype, "bf16") ? ST_F32 : ST_BF16, c.model, err, sizeof(err))) die("%s", err);
-    printf("wrote %s/model.safetensors (%zu parameters, %s) and %s/config.json\n", c.out, model.num_parameters,
-           c.dtype, c.out);
+    SaveAs as = {.hf = 1, .dtype = strcmp(c.dtype, "bf16") ? ST_F32 : ST_BF16, .src = hf_is_dir(c.model) ? c.model : NULL};
+    save_model_or_die(&model, has_tok ? &tc : NULL, c.out, as);
+    printf("wrote %s/model.safetensors (%zu parameters, %s), %s/config.json%s\n", c.out, model.num_parameters,
+           c.dtype, c.out, has_tok ? " and the tokenizer" : "");
     if (has_tok) tok_free(&tc.tok);
     gpt_free(&model);
     return 0;
@@ -181,8 +181,17 @@ static double forward_flops(GPTConfig c, int B, int T) {
     return linear + attention;
 }
 
-// the process's peak resident memory so far, in MiB (Linux: ru_maxrss is in KiB)
+// The process's peak resident memory so far, in MiB: Linux's VmHWM, which starts anew
+// at exec (ru_maxrss keeps the peak of the program that exec'd this one, a Python
+// benchmark say), else ru_maxrss (KiB on Linux).
 static double peak_rss_mib(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    double kib = -1;
+    while (f && kib < 0 && fgets(line, sizeof(line), f))
+        if (!strncmp(line, "VmHWM:", 6)) kib = atof(line + 6);
+    if (f) fclose(f);
+    if (kib >= 0) return kib / 1024.0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_maxrss / 1024.0;

@@ -264,6 +264,13 @@ static void test_extraction(void) {
         {"####-12", "-12"},
         {"0.750", "0.75"},
         {"$0.5", "0.5"},
+        {"2 + 3 = 5. The answer is 18.", "18"},
+        {"THE ANSWER IS $1,200 in all, 7 more", "1200"},
+        {"So 4 and 5: \\boxed{42} apples, then 7", "42"},
+        {"The answer is \\boxed{3}.", "3"},
+        {"\\boxed{} then 5", ""},
+        {"#### 5. The answer is 6, \\boxed{7}", "5"},
+        {"the answer is x", ""},
     };
     int n_extract = (int)(sizeof(extract) / sizeof(extract[0]));
     for (int i = 0; i < n_extract; i++) {

@@ -1,7 +1,7 @@
 /*
 test_rl.c — the RL formulas of train_rlme.c with hand-computed numbers, the CISPO
 gradient against finite differences, batched evaluator scoring against one sequence
-at a time, and RLME's label-free property. Run from the repository root.
+at a time, RLME's label-free property, and the prompt templates. Run from the repository root.
 */
 #define RLME_NO_MAIN
 #include "../train_rlme.c"
@@ -501,6 +501,52 @@ static void test_label_free(void) {
     gpt_free(&m);
 }
 
+// ----------------------------------------------------------------------------
+// the templates: the synthetic world's, and the chat template of a tokenizer with chat
+// markers (test/hf_tok/qwen2.json: <|im_start|>, <|im_end|>), each decoded back exactly
+
+static int decodes_to(TextCodec *tc, const TokIds *ids, const char *want) {
+    char *got = decode_text(tc, ids->ids, (int)ids->n);
+    int ok = !strcmp(got, want);
+    if (!ok) printf("  got \"%s\"\n  want \"%s\"\n", got, want);
+    free(got);
+    return ok;
+}
+
+static void test_templates(void) {
+    TextCodec tc = {0};
+    char err[512];
+    if (tok_load(&tc.tok, "test/hf_tok/qwen2.json", err, sizeof(err)) || codec_init(&tc, err, sizeof(err))) {
+        check(0, "chat template: %s", err);
+        return;
+    }
+    TokIds p = {0}, m = {0}, y = {0};
+    encode_prompt(&tc, "Tom has 5 apples.", &p);
+    encode_meta_suffix(&tc, META_CORRECT, "5", &m);
+    encode_append(&tc, "Yes", &y);
+    check(tc.chat && tc.eot == tok_special_id(&tc.tok, "<|im_end|>") && tc.yes == y.ids[0] &&
+          decodes_to(&tc, &p, "<|im_start|>user\nTom has 5 apples. Let's think step by step and output the final answer "
+                              "after \"####\".<|im_end|>\n<|im_start|>assistant\n") &&
+          decodes_to(&tc, &m, "<|im_end|>\n<|im_start|>user\nThe reference answer is 5. Is the answer correct? Answer Yes "
+                              "or No.<|im_end|>\n<|im_start|>assistant\n"),
+          "chat template: the user's turn, the assistant's, the meta-question as the next user turn, <|im_end|> ends a completion");
+    tok_free(&tc.tok);
+    tc = (TextCodec){0};
+    p.n = m.n = 0;
+    if (tok_load(&tc.tok, "test/hf_tok/split.json", err, sizeof(err)) || codec_init(&tc, err, sizeof(err))) {
+        check(0, "synthetic template: %s", err);
+        return;
+    }
+    encode_prompt(&tc, "Tom has 5 apples.", &p);
+    encode_meta_suffix(&tc, META_CORRECT, NULL, &m);
+    check(!tc.chat && tc.eot == tok_special_id(&tc.tok, "<|endoftext|>") &&
+          decodes_to(&tc, &p, "Question: Tom has 5 apples.\nAnswer:\n") &&
+          decodes_to(&tc, &m, "\nMeta: Is the answer correct?\nVerdict:"),
+          "synthetic template (no chat markers): Question/Answer, Meta/Verdict, <|endoftext|>");
+    tok_ids_free(&p); tok_ids_free(&m); tok_ids_free(&y);
+    tok_free(&tc.tok);
+}
+
 int main(void) {
     test_advantages();
     test_cispo_weights();
@@ -508,6 +554,7 @@ int main(void) {
     test_batched_judging();
     test_injected_answers();
     test_label_free();
+    test_templates();
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail != 0;
 }

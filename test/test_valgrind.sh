@@ -44,4 +44,9 @@ vg "bench" bench --layers 1 --heads 2 --channels 16 --seq 32 --vocab 300 --batch
 vg "sample from a sharded Hugging Face directory (Qwen3-like)" sample --model test/ref/llama/hf_qwen3_sharded \
     --prompt-ids 1,2,3 --max-new 8 --num 2 --print-ids
 vg "convert to a Hugging Face directory (BF16)" convert --model "$tmp/base.bin" --out "$tmp/hf" --dtype bf16
+vg "pretrain a Qwen3-shaped model with a tokenizer.json (Qwen2's pattern, NFC) into a model directory" pretrain \
+    --data $D --arch qwen3 --tokenizer test/hf_tok/qwen2.json --layers 1 --heads 2 --channels 16 --seq 320 --batch 2 \
+    --steps 2 --eval-every 2 --eval-n 1 --own-samples 0 --threads 2 --out "$tmp/qwen/"
+vg "rl rlme from that directory on the GSM8K fixture, into a directory" rl --init "$tmp/qwen" --data test/gsm8k \
+    --reward rlme --prompts 1 --group 2 --max-new 8 --steps 1 --eval-n 1 --eval-k 1 --threads 2 --out "$tmp/qwen_rlme/"
 summary test_valgrind
