@@ -104,9 +104,22 @@ static void die(const char *fmt, ...) {
 #define META_LOGIC "Does the whole solution logically lead from the question to an answer?"
 #define META_CONCISE "Is the solution free of needless checks?"
 
+// Which template codec_init gives a tokenizer (--template of the commands that encode
+// text): "auto", the chat template when the tokenizer has its markers; "plain", the
+// synthetic world's (what a base model is best asked with); "chat".
+static const char *g_template = "auto";
+#define TEMPLATE_HELP "the prompt: plain (Question: ... Answer:), chat (the chat template),\n" \
+                      "or auto: chat when the tokenizer has <|im_start|> and <|im_end|>"
+
+static void set_template_or_die(const char *t) {
+    if (strcmp(t, "auto") && strcmp(t, "plain") && strcmp(t, "chat"))
+        die("--template must be auto, plain or chat, not '%s'", t);
+    g_template = t;
+}
+
 typedef struct {
     Tokenizer tok;
-    int chat;         // the chat template (the tokenizer has CHAT_START and CHAT_END)
+    int chat;         // the chat template (g_template, and the tokenizer has CHAT_START and CHAT_END)
     int eot, yes, no; // the token that ends a completion (<|endoftext|>, or <|im_end|> in
                       // the chat template), and the verdicts' (their first tokens)
 } TextCodec;
@@ -167,7 +180,10 @@ static char *decode_text(const TextCodec *tc, const int *ids, int n) {
 // vocabulary without them as single tokens (a small one) has their first tokens stand
 // for them, in the judgement documents and when the verdict is read; those must differ.
 static int codec_init(TextCodec *tc, char *err, size_t errlen) {
-    tc->chat = tok_special_id(&tc->tok, CHAT_START) >= 0 && tok_special_id(&tc->tok, CHAT_END) >= 0;
+    int markers = tok_special_id(&tc->tok, CHAT_START) >= 0 && tok_special_id(&tc->tok, CHAT_END) >= 0;
+    if (!markers && !strcmp(g_template, "chat"))
+        return set_err(err, errlen, "--template chat: the tokenizer has no %s and %s tokens", CHAT_START, CHAT_END);
+    tc->chat = markers && strcmp(g_template, "plain");
     tc->eot = tok_special_id(&tc->tok, tc->chat ? CHAT_END : EOT);
     if (tc->eot < 0) return set_err(err, errlen, "tokenizer has no %s token", EOT);
     TokIds y = {0}, n = {0};
@@ -453,7 +469,7 @@ typedef struct { float greedy, greedy_se, sampled, sampled_se; } TestAccuracy;
 
 // the flags of `rl` (the table RL_FLAGS below says what each one does)
 typedef struct {
-    const char *init, *out, *out_dtype, *log_path, *data_dir, *reward, *scale_rewards, *aggregate;
+    const char *init, *out, *out_dtype, *log_path, *data_dir, *reward, *scale_rewards, *aggregate, *prompt_template;
     int steps, prompts, group, updates, max_new, eval_every, eval_n, eval_k, seed, threads, micro_batch, raw_prob;
     int val_n, patience, resume;
     float lr, eps_low, eps_high, kl_beta, clip_norm, temperature, weight_decay, gt_frac;
@@ -837,7 +853,7 @@ static void diagnose(TextCodec *tc, const Problems *rl, const Batch *batch, int 
 
 // the flags of `pretrain` (the table PRETRAIN_FLAGS below says what each one does)
 typedef struct {
-    const char *data_dir, *out, *out_dtype, *log_path, *init, *arch, *tokenizer;
+    const char *data_dir, *out, *out_dtype, *log_path, *init, *arch, *tokenizer, *prompt_template;
     int steps, batch, seq, layers, heads, channels, vocab;
     float lr, min_lr_frac, weight_decay, verdict_weight;
     int warmup, eval_every, eval_n, max_new, seed, threads, resume;
@@ -1381,6 +1397,7 @@ static const Flag PRETRAIN_FLAGS[] = {
     {"--arch", "gpt2|qwen3|llama", "gpt2", F_STR, PT(arch), 0, 0, IN_STATE,
      "the block: GPT-2's, or the Llama family's (RMSNorm, rotary positions,\n"
      "H/2 key/value heads, a SwiGLU of width 3C; qwen3: with QK-norm)"},
+    {"--template", "auto|plain|chat", "auto", F_STR, PT(prompt_template), 0, 0, IN_STATE, TEMPLATE_HELP},
     {"--tokenizer", "FILE", NULL, F_STR, PT(tokenizer), 0, 0, HASH_IN_STATE,
      "use this tokenizer (ours, or a Hugging Face tokenizer.json) instead of\ntraining one; --vocab is then its size"},
     {"--lr", "LR", "6e-3", F_FLOAT, PT(lr), 0, 1, IN_STATE, "peak learning rate (linear warmup, then cosine decay)"},
@@ -1426,6 +1443,7 @@ static void parse_pretrain_args(PretrainArgs *a, int argc, char **argv, int firs
     if (strcmp(a->arch, "gpt2") && strcmp(a->arch, "qwen3") && strcmp(a->arch, "llama"))
         die("--arch must be gpt2, qwen3 or llama, not '%s'", a->arch);
     if (a->init && a->tokenizer) die("--tokenizer is for a new model: --init %s has its own", a->init);
+    set_template_or_die(a->prompt_template);
     if (a->mix.drill + a->mix.meta > 1.0f) die("--drill + --meta must be at most 1");
     if (a->mix.meta_logic + a->mix.meta_concise > 1.0f) die("--meta-logic + --meta-concise must be at most 1");
     a->mix.solution = 1.0f - a->mix.drill - a->mix.meta;
@@ -1452,6 +1470,7 @@ static const Flag RL_FLAGS[] = {
     {"--reward", "rlme|rlvr", NULL, F_STR, RL(reward), 0, 0, IN_STATE,
      "rlme: the evaluators' belief that the answer is right (reads no label);\nrlvr: 1 if the final number is right"},
     {"--init", "CKPT", NULL, F_STR, RL(init), 0, 0, HASH_IN_STATE, "the policy to start from"},
+    {"--template", "auto|plain|chat", "auto", F_STR, RL(prompt_template), 0, 0, IN_STATE, TEMPLATE_HELP},
     {"--out", "CKPT", NULL, F_STR, RL(out), 0, 0, NOT_IN_STATE,
      "the final policy (default out/<reward>.bin); DIR/ (or --init DIR):\na Hugging Face model directory"},
     {"--out-dtype", "f32|bf16", "f32", F_STR, RL(out_dtype), 0, 0, NOT_IN_STATE, "the tensors' type in a model directory"},
@@ -1529,6 +1548,7 @@ static void parse_rl_args(RLArgs *a, int argc, char **argv, int first) {
     rl_defaults(a);
     parse_flags(RL_FLAGS, a, argc, argv, first, "usage: train_rlme rl --init CKPT --reward rlme|rlvr [options]\n"
                 "GRPO-style RL with CISPO updates from a checkpoint; the defaults are the default run's.\n", "flag");
+    set_template_or_die(a->prompt_template);
     for (int j = 0; j < a->evaluator_flags.n; j++, a->n_eval++)
         a->ev[j].path = split_weight("--evaluator", a->evaluator_flags.v[j], ':', &a->ev[j].weight);
     for (int k = 0; k < a->meta_flags.n; k++, a->n_meta++) {
@@ -1681,12 +1701,13 @@ static int cmd_default(int argc, char **argv) {
 
 // ---- eval and judge: a checkpoint's accuracy on a split, and one meta-evaluation ----
 
-typedef struct { const char *model, *data, *out; int limit, max_new, threads; } EvalArgs;
+typedef struct { const char *model, *data, *out, *prompt_template; int limit, max_new, threads; } EvalArgs;
 #define EV(f) offsetof(EvalArgs, f)
 static const Flag EVAL_FLAGS[] = {
     {"--model", "CKPT", NULL, F_STR, EV(model), 0, 0, 0, "checkpoint with its tokenizer"},
     {"--data", "FILE", NULL, F_STR, EV(data), 0, 0, 0, "jsonl with \"question\" and \"answer\" (#### N) fields"},
     {"--limit", "N", NULL, F_INT, EV(limit), 1, 1e8, 0, "the first N problems only (default: all)"},
+    {"--template", "auto|plain|chat", "auto", F_STR, EV(prompt_template), 0, 0, 0, TEMPLATE_HELP},
     {"--max-new", "N", "128", F_INT, EV(max_new), 1, 65536, 0, "completion tokens at most"},
     {"--out", "FILE", NULL, F_STR, EV(out), 0, 0, 0,
      "also write each completion as a jsonl line: question, completion, its\nfinal number, the label, right"},
@@ -1720,6 +1741,7 @@ static int cmd_eval(int argc, char **argv) {
     parse_flags(EVAL_FLAGS, &e, argc, argv, 2, "usage: train_rlme eval --model CKPT --data FILE.jsonl [options]\n"
                 "Greedy accuracy on a GSM8K-format split; prints accuracy: K/N = X%.\n", "flag");
     if (!e.data) die("--data FILE.jsonl is required");
+    set_template_or_die(e.prompt_template);
     set_threads(e.threads);
     GPT model;
     TextCodec tc;
@@ -1739,7 +1761,7 @@ static int cmd_eval(int argc, char **argv) {
     return 0;
 }
 
-typedef struct { const char *model, *question, *answer, *meta, *reference; int threads; } JudgeArgs;
+typedef struct { const char *model, *question, *answer, *meta, *reference, *prompt_template; int threads; } JudgeArgs;
 #define JU(f) offsetof(JudgeArgs, f)
 static const Flag JUDGE_FLAGS[] = {
     {"--model", "CKPT", NULL, F_STR, JU(model), 0, 0, 0, "the evaluator: a checkpoint with its tokenizer"},
@@ -1747,6 +1769,7 @@ static const Flag JUDGE_FLAGS[] = {
     {"--answer", "TEXT", NULL, F_STR, JU(answer), 0, 0, 0, "the candidate solution"},
     {"--meta", "Q", META_CORRECT, F_STR, JU(meta), 0, 0, 0, "the meta-question"},
     {"--reference", "N", NULL, F_STR, JU(reference), 0, 0, 0, "a true final number to show the evaluator (RLME-GT)"},
+    {"--template", "auto|plain|chat", "auto", F_STR, JU(prompt_template), 0, 0, 0, TEMPLATE_HELP},
     {"--threads", "N", NULL, F_INT, JU(threads), 1, 1024, 0, "OpenMP threads (default: all)"},
     {0}};
 
@@ -1755,6 +1778,7 @@ static int cmd_judge(int argc, char **argv) {
     parse_flags(JUDGE_FLAGS, &j, argc, argv, 2, "usage: train_rlme judge --model CKPT --question TEXT --answer TEXT "
                 "[--meta Q]\nPrints the evaluator's p(Yes) = P(Yes) / (P(Yes) + P(No)) for the meta-question, and the "
                 "raw P(Yes)\nand P(No), with the template RL uses.\n", "flag");
+    set_template_or_die(j.prompt_template);
     set_threads(j.threads);
     if (!j.question || !j.answer) die("--question and --answer are required");
     GPT model;

@@ -53,7 +53,7 @@ static int cmd_score(int argc, char **argv) {
 }
 
 typedef struct {
-    const char *model, *prompt_ids, *prompt, *question;
+    const char *model, *prompt_ids, *prompt, *question, *prompt_template;
     int max_new, num, threads, print_ids, stop, seed;
     float temperature, top_p;
 } SampleArgs;
@@ -63,12 +63,13 @@ static const Flag SAMPLE_FLAGS[] = {
     {"--prompt-ids", "LIST", NULL, F_STR, SA(prompt_ids), 0, 0, 0, "comma-separated prompt token ids"},
     {"--prompt", "TEXT", NULL, F_STR, SA(prompt), 0, 0, 0, "prompt text, encoded with the checkpoint's tokenizer"},
     {"--question", "TEXT", NULL, F_STR, SA(question), 0, 0, 0, "a problem in the RL prompt template"},
+    {"--template", "auto|plain|chat", "auto", F_STR, SA(prompt_template), 0, 0, 0, TEMPLATE_HELP},
     {"--max-new", "N", "32", F_INT, SA(max_new), 1, 1 << 16, 0, "tokens to generate (prompt + N <= max_seq_len)"},
     {"--temperature", "T", "1", F_FLOAT, SA(temperature), 0, 100, 0, "0 = greedy"},
     {"--top-p", "P", "1", F_FLOAT, SA(top_p), 1e-6, 1, 0, "nucleus sampling mass in (0, 1]"},
     {"--seed", "S", "1", F_INT, SA(seed), 0, 0x7fffffff, 0, "RNG seed"},
     {"--num", "N", "1", F_INT, SA(num), 1, 4096, 0, "samples, drawn together in one batch"},
-    {"--stop", "ID", NULL, F_INT, SA(stop), 0, 1 << 24, 0, "stop a sample at this token (default: <|endoftext|>)"},
+    {"--stop", "ID", NULL, F_INT, SA(stop), 0, 1 << 24, 0, "stop a sample at this token (default: the end of a completion,\n<|endoftext|>, or <|im_end|> in the chat template)"},
     {"--print-ids", NULL, NULL, F_SWITCH, SA(print_ids), 0, 0, 0, "print token ids, not text"},
     {"--threads", "N", NULL, F_INT, SA(threads), 1, 1024, 0, "OpenMP threads (default: all)"},
     {0}};
@@ -78,6 +79,7 @@ static int cmd_sample(int argc, char **argv) {
     parse_flags(SAMPLE_FLAGS, &s, argc, argv, 2, "usage: train_rlme sample --model CKPT (--prompt-ids 5,17,3 | "
                 "--prompt TEXT | --question TEXT)\nGenerates continuations: text when the checkpoint carries a "
                 "tokenizer, ids with --print-ids.\n", "flag");
+    set_template_or_die(s.prompt_template);
     set_threads(s.threads);
     GPT model;
     TextCodec tc;

