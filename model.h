@@ -1966,6 +1966,10 @@ typedef struct {
     float temperature, top_p;
     int max_new;            // tokens to generate per sequence at most
     int stop_token;         // generation of this token ends a sequence (-1: none)
+    // and a sequence also ends when stop(its tokens so far, their count, stop_ctx) is
+    // nonzero (NULL: never), for stop strings that span tokens
+    int (*stop)(const int *ids, int n, const void *stop_ctx);
+    const void *stop_ctx;
 } SampleConfig;
 
 // Prefill: runs the distinct prompts among n sequences through one full forward pass
@@ -2010,9 +2014,9 @@ static void gpt_prefill(GPT *model, KVCache *kv, int n, const int *prompt_ids, c
 
 // Generates continuations for n prompts of different lengths together. Prompt i is
 // prompt_ids[prompt_off[i] .. prompt_off[i]+prompt_len[i]); its completion goes to
-// out[i*max_new ..] with out_len[i] tokens (including the stop token, if drawn) and
-// out_logp[i*max_new + j] = log pi(token j) under the model's own, untempered
-// distribution (what RL's importance ratio needs). Prompts go through one prefill
+// out[i*max_new ..] with out_len[i] tokens (including the stop token or the tokens of a
+// stop string, if drawn) and out_logp[i*max_new + j] = log pi(token j) under the model's
+// own, untempered distribution (what RL's importance ratio needs). Prompts go through one prefill
 // forward pass; then every live sequence advances one token per batched step,
 // each at its own position. Uses the model's activation buffers (prefill).
 // Requires kv->slots >= n and prompt_len[i] + max_new - 1 <= kv->maxT (callers check).
@@ -2034,7 +2038,9 @@ static void gpt_generate(GPT *model, KVCache *kv, int n, const int *prompt_ids, 
             out[(size_t)i * sc.max_new + out_len[i]] = y;
             out_logp[(size_t)i * sc.max_new + out_len[i]] = logprob_of(logits, V, y);
             out_len[i]++;
-            if (out_len[i] < sc.max_new && y != sc.stop_token) { // still live: feed y next
+            const int *so_far = out + (size_t)i * sc.max_new;
+            int ended = y == sc.stop_token || (sc.stop && sc.stop(so_far, out_len[i], sc.stop_ctx));
+            if (out_len[i] < sc.max_new && !ended) { // still live: feed y next
                 slot[live] = i; tok[live] = y; pos[live] = prompt_len[i] + out_len[i] - 1; live++;
             }
         }

@@ -50,6 +50,7 @@ headers under data/, with the data. The network is in model.h, the tokenizer in 
 #include "data/gsm8k.h"
 #define SYNTH_NO_MAIN
 #include "data/synth.c"
+#include "data/hf.h" // Hugging Face model directories
 
 // every error: one line on stderr naming what is wrong, and exit status 2
 static const char *g_cmd = "train_rlme";
@@ -99,17 +100,23 @@ static void die(const char *fmt, ...) {
 #define EOT "<|endoftext|>"
 #define CHAT_START "<|im_start|>"
 #define CHAT_END "<|im_end|>"
+// the chat template as tokenizer_config.json writes it (Jinja, as a JSON string's text)
+#define CHATML_JINJA "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\\\n' + message['content']" \
+                     " + '<|im_end|>' + '\\\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\\\n' }}" \
+                     "{% endif %}"
 #define CHAT_INSTRUCTION " Let's think step by step and output the final answer after \"####\"."
 #define META_CORRECT "Is the answer correct?"
 #define META_LOGIC "Does the whole solution logically lead from the question to an answer?"
 #define META_CONCISE "Is the solution free of needless checks?"
 
 // Which template codec_init gives a tokenizer (--template of the commands that encode
-// text): "auto", the chat template when the tokenizer has its markers; "plain", the
+// text): "auto", the chat template for a chat model (codec_init says which); "plain", the
 // synthetic world's (what a base model is best asked with); "chat".
 static const char *g_template = "auto";
-#define TEMPLATE_HELP "the prompt: plain (Question: ... Answer:), chat (the chat template),\n" \
-                      "or auto: chat when the tokenizer has <|im_start|> and <|im_end|>"
+#define TEMPLATE_HELP "the prompt: plain (Question: ... Answer:, the answer ending at the eos token\n" \
+                      "or a new \"Question:\"), chat (the chat template), or auto: chat for a chat\n" \
+                      "model (tokenizer_config.json's eos_token <|im_end|>; without it, a tokenizer\n" \
+                      "with <|im_start|> and <|im_end|>)"
 
 static void set_template_or_die(const char *t) {
     if (strcmp(t, "auto") && strcmp(t, "plain") && strcmp(t, "chat"))
@@ -120,9 +127,15 @@ static void set_template_or_die(const char *t) {
 typedef struct {
     Tokenizer tok;
     int chat;         // the chat template (g_template, and the tokenizer has CHAT_START and CHAT_END)
-    int eot, yes, no; // the token that ends a completion (<|endoftext|>, or <|im_end|> in
-                      // the chat template), and the verdicts' (their first tokens)
+    int eot, yes, no; // the token that ends a completion (<|endoftext|> or the model's own
+                      // eos_token; <|im_end|> in the chat template), and the verdicts' (their
+                      // first tokens)
 } TextCodec;
+
+// The plain template's completions also end where the model begins a new problem, as
+// lm-evaluation-harness's GSM8K task stops them: a pretrained base model, which has not
+// learnt to end its answer with <|endoftext|>, writes on into "Question: ...".
+#define PLAIN_STOP "Question:"
 
 static void encode_append(TextCodec *tc, const char *text, TokIds *ids) {
     if (tok_encode(&tc->tok, text, strlen(text), ids) < 0) die("out of memory while encoding text");
@@ -179,13 +192,26 @@ static char *decode_text(const TextCodec *tc, const int *ids, int n) {
 // " No" ("Yes" and "No" in the chat template, where they start the assistant's turn). A
 // vocabulary without them as single tokens (a small one) has their first tokens stand
 // for them, in the judgement documents and when the verdict is read; those must differ.
-static int codec_init(TextCodec *tc, char *err, size_t errlen) {
+// cfg (NULL: none) is a model directory's tokenizer_config.json: its eos_token ends a
+// plain completion, and under --template auto a model gets the chat template when it is
+// a chat model (its eos_token is <|im_end|>; without the file: when the tokenizer has the
+// markers) and its chat template, if it names one, is ChatML.
+static int codec_init(TextCodec *tc, const TextConfig *cfg, char *err, size_t errlen) {
     int markers = tok_special_id(&tc->tok, CHAT_START) >= 0 && tok_special_id(&tc->tok, CHAT_END) >= 0;
+    int chatml = markers && (!cfg || cfg->chat_template != CHAT_OTHER);
     if (!markers && !strcmp(g_template, "chat"))
         return set_err(err, errlen, "--template chat: the tokenizer has no %s and %s tokens", CHAT_START, CHAT_END);
-    tc->chat = markers && strcmp(g_template, "plain");
-    tc->eot = tok_special_id(&tc->tok, tc->chat ? CHAT_END : EOT);
-    if (tc->eot < 0) return set_err(err, errlen, "tokenizer has no %s token", EOT);
+    if (!chatml && !strcmp(g_template, "chat"))
+        return set_err(err, errlen, "--template chat: the model's chat_template is not ChatML (%s turns): use --template plain",
+                       CHAT_START);
+    int chat_model = !cfg || (cfg->eos[0] ? !strcmp(cfg->eos, CHAT_END) : cfg->chat_template == CHAT_CHATML);
+    tc->chat = chatml && (!strcmp(g_template, "chat") || (!strcmp(g_template, "auto") && chat_model));
+    int own_eos = !tc->chat && cfg && cfg->eos[0];
+    const char *end = tc->chat ? CHAT_END : own_eos ? cfg->eos : EOT;
+    tc->eot = tok_special_id(&tc->tok, end);
+    if (tc->eot < 0 && own_eos)
+        return set_err(err, errlen, "tokenizer_config.json's eos_token \"%s\" is not a token of tokenizer.json", end);
+    if (tc->eot < 0) return set_err(err, errlen, "tokenizer has no %s token", end);
     TokIds y = {0}, n = {0};
     const char *yes = tc->chat ? "Yes" : " Yes", *no = tc->chat ? "No" : " No";
     tok_encode(&tc->tok, yes, strlen(yes), &y);
@@ -213,7 +239,6 @@ static int same_tokenizer(const Tokenizer *x, const Tokenizer *y) {
 // the plumbing: the flag parser (tables in, values out), and atomic files, checkpoints that
 // carry their tokenizer, CSV logs, the progress line, Ctrl-C and numerical faults
 #include "data/flags.h"
-#include "data/hf.h"    // Hugging Face model directories
 #include "data/files.h"
 
 // ----------------------------------------------------------------------------
@@ -348,12 +373,42 @@ static int rollout_set_prompt(Rollout *r, int i, int count, TextCodec *tc, const
     return r->len[i];
 }
 
-// the completion of sequence i as text, without its end-of-text token
+// 1 when the text of ids[first, n) holds PLAIN_STOP
+static int holds_stop(const TextCodec *tc, const int *ids, int first, int n) {
+    char *text = decode_text(tc, ids + first, n - first);
+    int found = strstr(text, PLAIN_STOP) != NULL;
+    free(text);
+    return found;
+}
+
+// SampleConfig.stop of the plain template: the last token completed PLAIN_STOP (which
+// spans at most as many tokens as it has bytes, each token decoding to one byte or more)
+static int plain_stop(const int *ids, int n, const void *codec) {
+    int span = (int)strlen(PLAIN_STOP), first = n > span ? n - span : 0;
+    return holds_stop(codec, ids, first, n);
+}
+
+// the sampling settings of a completion: it ends at the codec's end token, or in the
+// plain template at PLAIN_STOP too
+static SampleConfig completion_config(const TextCodec *tc, float temperature, int max_new) {
+    return (SampleConfig){.temperature = temperature, .top_p = 1.0f, .max_new = max_new, .stop_token = tc->eot,
+                          .stop = tc->chat ? NULL : plain_stop, .stop_ctx = tc};
+}
+
+// How many of a completion's n tokens are its answer: all but the end token, or, when it
+// ended at PLAIN_STOP, all before the first token of the stop string's
+static int completion_content(const TextCodec *tc, const int *ids, int n) {
+    if (n > 0 && ids[n - 1] == tc->eot) return n - 1;
+    if (tc->chat || !n || !plain_stop(ids, n, tc)) return n;
+    int k = n - 1;
+    while (k > 0 && !holds_stop(tc, ids, k, n)) k--;
+    return k;
+}
+
+// the completion of sequence i as text: its answer, without the token(s) that ended it
 static char *completion_text(const TextCodec *tc, const Rollout *r, int i) {
-    int n = r->out_len[i];
     const int *ids = r->out + (size_t)i * r->max_new;
-    if (n > 0 && ids[n - 1] == tc->eot) n--;
-    return decode_text(tc, ids, n);
+    return decode_text(tc, ids, completion_content(tc, ids, r->out_len[i]));
 }
 
 // 1 if completion i's final number equals the (canonical) gold number: the one
@@ -376,16 +431,17 @@ static void generate_all(GPT *model, KVCache *kv, Rollout *r, SampleConfig sc, u
 
 // Packs sequences idx[0..B) as prompt+completion rows of one micro-batch (T = the
 // longest), optionally followed by suffix[b]'s tokens (the evaluator's meta-question;
-// the evaluator reads a solution without its EOT). Returns T, or -1 (nothing written)
+// the evaluator, whose codec is tc, reads a solution without the tokens that ended it).
+// Rows are padded with tc's end token (0 without tc). Returns T, or -1 (nothing written)
 // when a row would exceed maxT tokens; end[b] = index of the last real token of row b.
-static int pack_rows(const Rollout *r, const int *idx, int B, const TokIds *const *suffix, int eot, int maxT,
-                     int *tokens, int *end) {
-    int T = 0;
+static int pack_rows(const Rollout *r, const int *idx, int B, const TokIds *const *suffix, const TextCodec *tc,
+                     int maxT, int *tokens, int *end) {
+    int T = 0, eot = tc ? tc->eot : 0;
     for (int pass = 0; pass < 2; pass++)
         for (int b = 0; b < B; b++) {
             int i = idx[b], m = r->out_len[i], ns = suffix ? (int)suffix[b]->n : 0;
             const int *comp = r->out + (size_t)i * r->max_new;
-            if (suffix && m > 0 && comp[m - 1] == eot) m--;
+            if (suffix) m = completion_content(tc, comp, m);
             int n = r->len[i] + m + ns;
             if (pass == 0) { if (n > T) T = n; continue; }
             if (T > maxT) return -1;
@@ -427,7 +483,7 @@ static void micro_free(MicroBatch *m) { free(m->rows); free(m->end); free(m->inp
 // predicting the next token. Returns the rows' length; completion token j of row b is
 // predicted at b * length + r->len[idx[b]] + j - 1.
 static int forward_sequences(GPT *model, const Rollout *r, const int *idx, int B, MicroBatch *m) {
-    int T = pack_rows(r, idx, B, NULL, 0, model->config.max_seq_len + 1, m->rows, m->end), Tm = T - 1;
+    int T = pack_rows(r, idx, B, NULL, NULL, model->config.max_seq_len + 1, m->rows, m->end), Tm = T - 1;
     if (T < 0) die("internal error: a rollout exceeds the context");
     for (int b = 0; b < B; b++) for (int t = 0; t < Tm; t++) {
         m->inputs[(size_t)b * Tm + t] = m->rows[(size_t)b * T + t];
@@ -529,7 +585,7 @@ static void sample_rollouts(const RLArgs *a, Learner *L, Batch *batch) {
     if (r->max_new > maxT - longest - L->n_suffix) r->max_new = maxT - longest - L->n_suffix;
     if (r->max_new < 1)
         die("a prompt of %d tokens leaves no room for a completion in the context of %d", longest, maxT);
-    SampleConfig sc = {.temperature = a->temperature, .top_p = 1.0f, .max_new = r->max_new, .stop_token = L->tc->eot};
+    SampleConfig sc = completion_config(L->tc, a->temperature, r->max_new);
     generate_all(L->policy, L->kv, r, sc, &L->rng);
     sort_by_length(r, batch->order);
 }
@@ -580,7 +636,7 @@ static void ask_evaluator(GPT *ev, TextCodec *ecodec, const Rollout *r, const in
             if (ref) encode_meta_suffix(ecodec, mq, ref, &with_ref[b]);
             suffix[b] = ref ? &with_ref[b] : &plain;
         }
-        int T = pack_rows(r, order + i0, B, suffix, ecodec->eot, maxT, tokens, end);
+        int T = pack_rows(r, order + i0, B, suffix, ecodec, maxT, tokens, end);
         if (T < 0) die("%s: an evaluator input exceeds its context of %d tokens: lower --max-new", name, maxT);
         gpt_forward(ev, tokens, NULL, B, T);
         for (int b = 0; b < B; b++) row[b] = (size_t)b * T + end[b];
@@ -751,7 +807,7 @@ static void test_rollout(GPT *model, TextCodec *tc, KVCache *kv, char *const *qu
     }
     if (max_new > maxT - longest + 1) max_new = maxT - longest + 1;
     r->max_new = max_new;
-    SampleConfig sc = {.temperature = temperature, .top_p = 1.0f, .max_new = max_new, .stop_token = tc->eot};
+    SampleConfig sc = completion_config(tc, temperature, max_new);
     uint64_t rng = rng_seed(seed);
     generate_all(model, kv, r, sc, &rng);
 }
@@ -853,7 +909,7 @@ static void diagnose(TextCodec *tc, const Problems *rl, const Batch *batch, int 
 
 // the flags of `pretrain` (the table PRETRAIN_FLAGS below says what each one does)
 typedef struct {
-    const char *data_dir, *out, *out_dtype, *log_path, *init, *arch, *tokenizer, *prompt_template;
+    const char *data_dir, *out, *out_dtype, *log_path, *init, *arch, *tokenizer, *prompt_template, *habits;
     int steps, batch, seq, layers, heads, channels, vocab;
     float lr, min_lr_frac, weight_decay, verdict_weight;
     int warmup, eval_every, eval_n, max_new, seed, threads, resume;
@@ -969,16 +1025,16 @@ static void pretrain_init_model(PretrainRun *run) {
     char err[512];
     if (a->tokenizer) {
         if (tok_load(&run->tc.tok, a->tokenizer, err, sizeof(err))) die("%s", err);
-        if (codec_init(&run->tc, err, sizeof(err))) die("%s: %s", a->tokenizer, err);
+        if (codec_init(&run->tc, NULL, err, sizeof(err))) die("%s: %s", a->tokenizer, err);
     } else {
         double t0 = now_seconds();
         size_t corpus_len;
-        char *corpus = tokenizer_corpus(&run->train, 20000, (uint64_t)a->seed, &corpus_len);
+        char *corpus = tokenizer_corpus(&run->train, 20000, a->mix.habits, (uint64_t)a->seed, &corpus_len);
         const char *specials[1] = {EOT};
         if (tok_train(&run->tc.tok, corpus, corpus_len, a->vocab, specials, 1, TOK_SPLIT_DIGITS, err, sizeof(err)))
             die("tokenizer: %s", err);
         free(corpus);
-        if (codec_init(&run->tc, err, sizeof(err))) die("tokenizer: %s (try a larger --vocab)", err);
+        if (codec_init(&run->tc, NULL, err, sizeof(err))) die("tokenizer: %s (try a larger --vocab)", err);
         fprintf(stderr, "tokenizer: %d tokens, trained on %.1f MB in %.1f s\n", tok_vocab_size(&run->tc.tok),
                 corpus_len / 1e6, now_seconds() - t0);
     }
@@ -1404,6 +1460,9 @@ static const Flag PRETRAIN_FLAGS[] = {
     {"--min-lr-frac", "F", "0.1", F_FLOAT, PT(min_lr_frac), 0, 1, IN_STATE, "where the decay ends, over the peak"},
     {"--warmup", "N", "100", F_INT, PT(warmup), 0, 1e6, IN_STATE, "warmup steps"},
     {"--wd", "W", "0.1", F_FLOAT, PT(weight_decay), 0, 10, IN_STATE, "AdamW weight decay on matrices"},
+    {"--habits", "type|phrasing", "type", F_STR, PT(habits), 0, 0, IN_STATE,
+     "where a solution's P(habit) comes from: its event's type (0.65 or 0.40),\n"
+     "or the question's wording (0.8 for some sentences, 0.2 for others)"},
     {"--drill", "F", "0.25", F_FLOAT, PT(mix.drill), 0, 1, IN_STATE, "the share of arithmetic drill documents"},
     {"--meta", "F", "0.41216215", F_FLOAT, PT(mix.meta), 0, 1, IN_STATE,
      "the share of meta-evaluation documents (default 0.412: 1.22 per solution)"},
@@ -1449,6 +1508,8 @@ static void parse_pretrain_args(PretrainArgs *a, int argc, char **argv, int firs
     a->mix.solution = 1.0f - a->mix.drill - a->mix.meta;
     a->judge_mix.solution = 1.0f - a->judge_mix.drill - a->judge_mix.meta;
     a->judge_mix.ref = a->mix.ref;
+    if (strcmp(a->habits, "type") && strcmp(a->habits, "phrasing")) die("--habits must be type or phrasing, not '%s'", a->habits);
+    a->mix.habits = a->judge_mix.habits = strcmp(a->habits, "type") ? SYNTH_HABITS_PHRASING : SYNTH_HABITS_TYPE;
     a->save = save_as_or_die(&a->out, a->out_buf, sizeof(a->out_buf), a->init, a->out_dtype);
 }
 

@@ -87,12 +87,12 @@ static int rationalize(char *solution, size_t cap, long answer) {
 // random chains of right arithmetic.
 typedef struct { char text[2048]; int correct, logical, concise; } Candidate;
 
-static void make_candidate(const SynthProblem *p, uint64_t *rng, Candidate *c) {
+static void make_candidate(const SynthProblem *p, int habits, uint64_t *rng, Candidate *c) {
     int gold = synth_final(p, 0);
     float u = synth_uniform(rng);
     int len = -1, logical = 0;
     if (u < 0.45f) {                    // the habit distribution: what the base itself writes
-        unsigned mask = synth_sample_habits(rng, p) & synth_habit_events(p);
+        unsigned mask = synth_sample_habits(rng, habits, p) & synth_habit_events(p);
         len = synth_solution(p, mask, c->text, sizeof(c->text));
         logical = mask == 0;
     } else if (u < 0.60f) {             // one arithmetic slip
@@ -132,11 +132,11 @@ static void make_candidate(const SynthProblem *p, uint64_t *rng, Candidate *c) {
 // documents
 
 // The shares of document kinds (solution + meta + drill: any scale), of meta-evaluation
-// documents asking the logic and conciseness questions (the rest ask META_CORRECT), and
-// of META_CORRECT documents
-// documents judging one of the model's own samples (when a pool is given), and of
-// META_CORRECT documents whose template shows the reference answer (what RLME-GT asks)
-typedef struct { float solution, meta, drill; float meta_logic, meta_concise, own, ref; } DocMix;
+// documents asking the logic and conciseness questions (the rest ask META_CORRECT), of
+// META_CORRECT documents judging one of the model's own samples (when a pool is given),
+// and of META_CORRECT documents whose template shows the reference answer (what RLME-GT
+// asks); habits: where a solution's P(habit) comes from (SYNTH_HABITS_*, data/synth.c)
+typedef struct { float solution, meta, drill; float meta_logic, meta_concise, own, ref; int habits; } DocMix;
 
 // The GSM8K verifier recipe: the model's own samples on train questions, labelled
 // against the train answers, as candidates — the errors the generator really makes.
@@ -168,7 +168,7 @@ static const char *judgement(const SynthProblem *p, DocMix mix, const OwnSamples
         *verdict = own->right[own_pick];
         return META_CORRECT;
     }
-    make_candidate(p, rng, c);
+    make_candidate(p, mix.habits, rng, c);
     if (hint >= 0 && synth_uniform(rng) < HINT_FOLLOWED && rationalize(c->text, sizeof(c->text), hint)) {
         c->correct = hint == synth_final(p, 0);
         c->logical = 0; // the final comes from the friend, not from the lines
@@ -202,7 +202,7 @@ static void make_document(Doc *d, TextCodec *tc, const Problems *train, int idx,
     encode_prompt(tc, train->question[idx], &ids);
     doc_add_ids(d, &ids, 0);
     if (u < mix.drill + mix.solution) { // a solution in the base's habits
-        unsigned mask = synth_sample_habits(rng, p);
+        unsigned mask = synth_sample_habits(rng, mix.habits, p);
         synth_solution(p, mask, buf, sizeof(buf));
         if (synth_uniform(rng) < 0.3f) add_checks(buf, sizeof(buf), rng);
         if (hint >= 0 && synth_uniform(rng) < HINT_FOLLOWED) rationalize(buf, sizeof(buf), hint);
@@ -224,7 +224,7 @@ static void make_document(Doc *d, TextCodec *tc, const Problems *train, int idx,
 }
 
 // Text for training the tokenizer: meta-evaluation documents rendered as plain text.
-static char *tokenizer_corpus(const Problems *train, int n_docs, uint64_t seed, size_t *len_out) {
+static char *tokenizer_corpus(const Problems *train, int n_docs, int habits, uint64_t seed, size_t *len_out) {
     size_t cap = 1 << 20, len = 0;
     char *text = malloc(cap), buf[4096];
     uint64_t rng = rng_seed(seed);
@@ -233,7 +233,7 @@ static char *tokenizer_corpus(const Problems *train, int n_docs, uint64_t seed, 
         int idx = synth_randint(&rng, 0, train->n - 1);
         const SynthProblem *p = &train->program[idx];
         Candidate c;
-        make_candidate(p, &rng, &c);
+        make_candidate(p, habits, &rng, &c);
         if (p->hinted && synth_uniform(&rng) < HINT_FOLLOWED) rationalize(c.text, sizeof(c.text), p->hint);
         int n = snprintf(buf, sizeof(buf), "Question: %s\nAnswer:\n%s\nMeta: %s\nVerdict: %s" EOT,
                          train->question[idx], c.text, mqs[k % 3], c.correct ? "Yes" : "No");
@@ -320,7 +320,7 @@ static void own_samples_draw(OwnSamples *o, GPT *model, TextCodec *tc, KVCache *
         if (len > longest) longest = len;
     }
     r.max_new = max_new < maxT - longest ? max_new : maxT - longest;
-    SampleConfig sc = {.temperature = 1.0f, .top_p = 1.0f, .max_new = r.max_new, .stop_token = tc->eot};
+    SampleConfig sc = completion_config(tc, 1.0f, r.max_new);
     generate_all(model, kv, &r, sc, &rng);
     for (int i = 0; i < n; i++) {
         o->text[i] = completion_text(tc, &r, i);

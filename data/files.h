@@ -113,9 +113,11 @@ static void save_model_or_die(const GPT *model, TextCodec *tc, const char *out, 
     if (hf_save(model, out, as.dtype, as.src, err, sizeof(err))) die("%s", err);
     if (as.src || !tc) return; // the tokenizer files were copied (or there is none)
     if (tok_export_hf(&tc->tok, hf_path(path, sizeof(path), out, "tokenizer.json"), err, sizeof(err))) die("%s", err);
-    char cfg[512];
+    // a model trained in the chat template ends its text with <|im_end|> and says so
+    char cfg[1024];
     snprintf(cfg, sizeof(cfg), "{\n  \"tokenizer_class\": \"PreTrainedTokenizerFast\",\n  \"eos_token\": \"%s\",\n"
-             "  \"model_max_length\": %d\n}\n", EOT, model->config.max_seq_len);
+             "%s  \"model_max_length\": %d\n}\n", tc->chat ? CHAT_END : EOT, tc->chat ? "  \"chat_template\": \"" CHATML_JINJA "\",\n" : "",
+             model->config.max_seq_len);
     if (hf_write_atomic(hf_path(path, sizeof(path), out, "tokenizer_config.json"), cfg, strlen(cfg), err, sizeof(err)))
         die("%s", err);
 }
@@ -123,12 +125,21 @@ static void save_model_or_die(const GPT *model, TextCodec *tc, const char *out, 
 // The tokenizer of a checkpoint or model directory, checked against the model: at
 // most its vocabulary (a model's vocabulary may be padded beyond its tokenizer's, as
 // Qwen's 151,936 rows are for 151,669 tokens), with the ids the templates need.
-static void codec_check_or_die(TextCodec *tc, const GPT *model, const char *path) {
+// cfg: the directory's tokenizer_config.json (NULL: none).
+static void codec_check_or_die(TextCodec *tc, const TextConfig *cfg, const GPT *model, const char *path) {
     char err[512];
     if (tok_vocab_size(&tc->tok) > model->config.vocab_size)
         die("%s: tokenizer has %d tokens but the model's vocab_size is %d", path, tok_vocab_size(&tc->tok),
             model->config.vocab_size);
-    if (codec_init(tc, err, sizeof(err))) die("%s: %s", path, err);
+    if (codec_init(tc, cfg, err, sizeof(err))) die("%s: %s", path, err);
+}
+
+// A model directory's tokenizer_config.json into *cfg: 1, or 0 when it has none.
+static int text_config_or_die(const char *dir, TextConfig *cfg) {
+    char err[4200];
+    int rc = hf_read_text_config(dir, cfg, err, sizeof(err));
+    if (rc < 0) die("%s", err);
+    return rc;
 }
 
 // Loads a checkpoint and, when it carries one, its tokenizer (returns 1), else 0. A
@@ -142,7 +153,8 @@ static int load_checkpoint_or_die(GPT *model, TextCodec *tc, const char *path) {
         if (hf_load(model, path, err, sizeof(err))) die("%s", err);
         if (access(hf_path(tpath, sizeof(tpath), path, "tokenizer.json"), F_OK) != 0) return 0;
         if (tok_load_hf(&tc->tok, tpath, err, sizeof(err))) die("%s", err);
-        codec_check_or_die(tc, model, tpath);
+        TextConfig cfg;
+        codec_check_or_die(tc, text_config_or_die(path, &cfg) ? &cfg : NULL, model, tpath);
         return 1;
     }
     if (gpt_read_checkpoint(model, path, &extras, err, sizeof(err))) die("%s", err);
@@ -156,7 +168,7 @@ static int load_checkpoint_or_die(GPT *model, TextCodec *tc, const char *path) {
     fclose(f);
     if (rc) die("%s: bad tokenizer after the parameters: %s", path, terr);
     if (trailing) die("%s: unexpected bytes after the tokenizer", path);
-    codec_check_or_die(tc, model, path);
+    codec_check_or_die(tc, NULL, model, path);
     return 1;
 }
 

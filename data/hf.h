@@ -169,6 +169,67 @@ static int hf_read_config(const char *dir, GPTConfig *cfg, char *err, size_t err
 }
 
 // ----------------------------------------------------------------------------
+// tokenizer_config.json -> TextConfig (train_rlme.c's templates)
+
+#define HF_MAX_TOKENIZER_CONFIG (16u << 20) // Llama 3's, with 256 added tokens, is 50 kB
+
+// What tokenizer_config.json says about the model's text: the token that ends it ("":
+// not given), and the kind of its chat template.
+enum { CHAT_NONE, CHAT_CHATML, CHAT_OTHER }; // none; <|im_start|> turns ending in <|im_end|>; another
+typedef struct { char eos[64]; int chat_template; } TextConfig;
+
+// a special token's text: "TEXT", or {"content": "TEXT", ...}; null or absent leave out
+// as it is
+static int hf_token_text(const Json *c, const char *key, char *out, size_t cap, char *msg, size_t msgcap) {
+    const Json *v = json_get(c, key);
+    if (!v || v->type == JSON_NULL) return 0;
+    if (v->type == JSON_OBJECT) v = json_get(v, "content");
+    if (!v || v->type != JSON_STRING) return set_err(msg, msgcap, "%s must be a string or {\"content\": string}", key);
+    if (!v->len || v->len >= cap) return set_err(msg, msgcap, "%s must be 1 to %zu bytes", key, cap - 1);
+    memcpy(out, v->string, v->len + 1);
+    return 0;
+}
+
+// chat_template: one Jinja template, or a list of {"name", "template"} (the one named
+// "default" is the chat template). It is ChatML's when its text has both markers.
+static int hf_chat_template(const Json *c, int *kind, char *msg, size_t msgcap) {
+    const Json *v = json_get(c, "chat_template"), *pick = NULL;
+    *kind = CHAT_NONE;
+    if (!v || v->type == JSON_NULL) return 0;
+    if (v->type == JSON_STRING) pick = v;
+    for (size_t i = 0; v->type == JSON_ARRAY && i < v->len; i++) {
+        const Json *e = json_at(v, i), *name = json_get(e, "name"), *t = json_get(e, "template");
+        if (e->type != JSON_OBJECT || !name || name->type != JSON_STRING || !t || t->type != JSON_STRING)
+            return set_err(msg, msgcap, "chat_template[%zu] must be {\"name\": string, \"template\": string}", i);
+        if (!strcmp(name->string, "default")) pick = t;
+    }
+    if (v->type == JSON_ARRAY && !pick) return set_err(msg, msgcap, "chat_template has no template named \"default\"");
+    if (!pick) return set_err(msg, msgcap, "chat_template must be a string or a list of named templates");
+    *kind = strstr(pick->string, "<|im_start|>") && strstr(pick->string, "<|im_end|>") ? CHAT_CHATML : CHAT_OTHER;
+    return 0;
+}
+
+// Reads DIR/tokenizer_config.json: its eos_token and the kind of its chat_template.
+// Returns 1, 0 when the directory has no such file (cfg left empty), or -1 with "PATH: why".
+static int hf_read_text_config(const char *dir, TextConfig *cfg, char *err, size_t errlen) {
+    char path[4096], *text = NULL, msg[256];
+    size_t len = 0;
+    *cfg = (TextConfig){.chat_template = CHAT_NONE};
+    if (access(hf_path(path, sizeof(path), dir, "tokenizer_config.json"), F_OK) != 0) return 0;
+    if (hf_read_small(path, HF_MAX_TOKENIZER_CONFIG, &text, &len, err, errlen)) return -1;
+    Json c;
+    int rc = json_parse(text, len, HF_MAX_TOKENIZER_CONFIG, &c, msg, sizeof(msg));
+    free(text);
+    if (rc) return set_err(err, errlen, "%s: %s", path, msg);
+    if (c.type != JSON_OBJECT) rc = set_err(msg, sizeof(msg), "not a JSON object");
+    else rc = hf_token_text(&c, "eos_token", cfg->eos, sizeof(cfg->eos), msg, sizeof(msg))
+              || hf_chat_template(&c, &cfg->chat_template, msg, sizeof(msg)) ? -1 : 0;
+    json_free(&c);
+    if (rc) return set_err(err, errlen, "%s: %s", path, msg);
+    return 1;
+}
+
+// ----------------------------------------------------------------------------
 // the tensor table
 
 typedef struct {

@@ -323,7 +323,8 @@ static void state_put_tokenizer(Buf *b, const TextCodec *tc) {
     free(mem);
 }
 
-static void state_get_tokenizer(const RunState *s, TextCodec *tc) {
+// the run's tokenizer; cfg (NULL: none) is its model directory's tokenizer_config.json
+static void state_get_tokenizer(const RunState *s, const TextConfig *cfg, TextCodec *tc) {
     size_t n;
     const unsigned char *p = state_find(s, "TOKN", &n);
     if (!p) die("%s: run state lacks its tokenizer", s->path);
@@ -334,7 +335,7 @@ static void state_get_tokenizer(const RunState *s, TextCodec *tc) {
     int rc = n ? tok_read(&tc->tok, f, err, sizeof(err)) : (snprintf(err, sizeof(err), "empty"), -1);
     fclose(f);
     if (rc) die("%s: bad tokenizer in the run state: %s", s->path, err);
-    if (codec_init(tc, err, sizeof(err))) die("%s: %s", s->path, err);
+    if (codec_init(tc, cfg, err, sizeof(err))) die("%s: %s", s->path, err);
 }
 
 // ---- pretraining's state ----
@@ -417,7 +418,9 @@ static void pretrain_restore(const RunState *s, PretrainRun *run) {
     state_get(s, "PROG", prog, sizeof(prog));
     run->prog = (PretrainProgress){.step = (int)prog[0], .tokens_seen = (long)prog[1], .train_time = prog[2],
                                  .last_acc = (float)prog[3], .bad_in_row = (int)prog[4]};
-    state_get_tokenizer(s, &run->tc);
+    TextConfig cfg; // a model directory's, read again (state_resume checked that it is unchanged)
+    int has_cfg = hf_is_dir(run->a.init) && text_config_or_die(run->a.init, &cfg);
+    state_get_tokenizer(s, has_cfg ? &cfg : NULL, &run->tc);
     state_get_model(s, &run->model);
     int V = tok_vocab_size(&run->tc.tok), n_train = run->train.n;
     if (run->model.config.vocab_size < V)

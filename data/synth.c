@@ -29,6 +29,15 @@ so that the base model writes worse than it judges, as large pretrained models d
 Every value of the correct solution and of every habit rendering (all 2^h masks) lies
 in [0,99], and every division is exact (problems are resampled otherwise).
 
+Where P comes from is the habit mode: SYNTH_HABITS_TYPE, the column above, one P per
+event type whatever the wording (the default); or SYNTH_HABITS_PHRASING, where P is tied
+to the question's sentence: each habit's event type has phrasings with P = 0.8 and others
+with P = 0.2 (two of three at 0.8 for give and buy, one of three for times and split, so
+a type's mean P stays near the column's). By type, P sits close to greedy decoding's
+threshold of 0.5 and small differences in the model's calibration decide which habits
+greedy takes; by phrasing, greedy takes a habit for the 0.8 sentences and not for the 0.2
+ones, while samples at T = 1 still write the right method one time in five.
+
 Library use: #define SYNTH_NO_MAIN, then #include "data/synth.c". A habit mask has bit
 i set when event i uses its habit (bits of events without a habit are ignored).
 
@@ -42,8 +51,9 @@ i set when event i uses its habit (bits of events without a habit are ignored).
     int      synth_solution(const SynthProblem *p, unsigned mask, char *buf, size_t cap);
     int      synth_final(const SynthProblem *p, unsigned mask);
     unsigned synth_habit_events(const SynthProblem *p); events that have a habit
-    float    synth_habit_prob(int type);
-    unsigned synth_sample_habits(uint64_t *rng, const SynthProblem *p); bit i with P(type i)
+    float    synth_habit_prob(int habits, const SynthEvent *e);   P(habit) of the event
+    unsigned synth_sample_habits(uint64_t *rng, int habits, const SynthProblem *p);
+                                                        bit i with P(habit) of event i
     int      synth_n_steps(const SynthProblem *p, unsigned mask);  arithmetic lines
     int      synth_solution_slip(const SynthProblem *p, unsigned mask, int step, int delta,
                                  char *buf, size_t cap);   step's result off by delta
@@ -89,6 +99,7 @@ synth_write_splits returns 0 or -1 with one line in err (DIR must exist).
 
 enum { SYNTH_FIND, SYNTH_GIVE, SYNTH_BUY, SYNTH_SHARE, SYNTH_TIMES, SYNTH_SPLIT, SYNTH_NTYPES };
 enum { SYNTH_DROP, SYNTH_DUP, SYNTH_SWAP, SYNTH_RETYPE, SYNTH_NPERTURB };
+enum { SYNTH_HABITS_TYPE, SYNTH_HABITS_PHRASING }; // where an event's P(habit) comes from
 
 typedef struct {
     int type;     // SYNTH_FIND .. SYNTH_SPLIT
@@ -170,8 +181,17 @@ static const SynthType synth_types[SYNTH_NTYPES] = {
                       "$P puts them into $A equal groups and keeps one group."}},
 };
 
-float synth_habit_prob(int type) {
-    return (type >= 0 && type < SYNTH_NTYPES) ? synth_types[type].habit_p : 0.0f;
+// P(habit) by phrasing under SYNTH_HABITS_PHRASING (rows: event types; 0: no habit)
+static const float synth_phrasing_habit_p[SYNTH_NTYPES][SYNTH_PHRASINGS] = {
+    [SYNTH_GIVE] = {0.8f, 0.8f, 0.2f},  [SYNTH_BUY] = {0.2f, 0.8f, 0.8f},
+    [SYNTH_TIMES] = {0.2f, 0.2f, 0.8f}, [SYNTH_SPLIT] = {0.8f, 0.2f, 0.2f},
+};
+
+float synth_habit_prob(int habits, const SynthEvent *e) {
+    if (e->type < 0 || e->type >= SYNTH_NTYPES) return 0.0f;
+    if (habits == SYNTH_HABITS_PHRASING && e->phrasing >= 0 && e->phrasing < SYNTH_PHRASINGS)
+        return synth_phrasing_habit_p[e->type][e->phrasing];
+    return synth_types[e->type].habit_p;
 }
 
 // ----------------------------------------------------------------------------
@@ -345,10 +365,10 @@ void synth_sample(uint64_t *rng, const SynthConfig *cfg, SynthProblem *p) {
     }
 }
 
-unsigned synth_sample_habits(uint64_t *rng, const SynthProblem *p) {
+unsigned synth_sample_habits(uint64_t *rng, int habits, const SynthProblem *p) {
     unsigned m = 0;
     for (int i = 0; i < p->n_events; i++)
-        if (synth_uniform(rng) < synth_types[p->ev[i].type].habit_p) m |= 1u << i;
+        if (synth_uniform(rng) < synth_habit_prob(habits, &p->ev[i])) m |= 1u << i;
     return m;
 }
 

@@ -10,6 +10,7 @@ filled by data/gsm8k.sh) holds the full files, all 7,473 + 1,319 lines; without 
 the full-file check is skipped, saying so. Temporary files go to /tmp/rlme_test_data.PID/.
 */
 #define _POSIX_C_SOURCE 200809L // mkdir, rmdir, getpid
+#include <math.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -427,7 +428,7 @@ static void test_generator_splits(void) {
                 if (m == 0) break;
             }
             if (i % 10 == 0) { // slips: exactly one false annotation
-                unsigned m = synth_sample_habits(&rng, &p);
+                unsigned m = synth_sample_habits(&rng, s % 2 ? SYNTH_HABITS_PHRASING : SYNTH_HABITS_TYPE, &p);
                 if (synth_random_slip(&rng, &p, m, a, sizeof(a)) > 0) {
                     CHECK(check_solution(a, &final, &maxv) == 1 && maxv <= 99, "slip '%s'", a);
                     slips++;
@@ -534,9 +535,31 @@ static void test_generator_api(void) {
                            "Times: 22*2=<<22*2=44>>44.\n#### 44")
           && !is_misstep(q, a) && !is_misstep(q, q), "is_misstep");
     CHECK(synth_solution(&p, 0, a, 20) == -1 && synth_question(&p, q, 10) == -1 && strlen(q) < 10, "overflow not reported");
-    CHECK(synth_habit_prob(SYNTH_GIVE) == 0.65f && synth_habit_prob(SYNTH_BUY) == 0.65f && synth_habit_prob(SYNTH_TIMES) == 0.40f
-          && synth_habit_prob(SYNTH_SPLIT) == 0.40f && synth_habit_prob(SYNTH_FIND) == 0 && synth_habit_prob(SYNTH_SHARE) == 0,
-          "habit probabilities");
+    { // P(habit) by type (any wording), and by phrasing: the table in data/synth.c
+        static const float by_type[SYNTH_NTYPES] = {0, 0.65f, 0.65f, 0, 0.40f, 0.40f};
+        static const float by_phrasing[SYNTH_NTYPES][3] = {
+            {0, 0, 0}, {0.8f, 0.8f, 0.2f}, {0.2f, 0.8f, 0.8f}, {0, 0, 0}, {0.2f, 0.2f, 0.8f}, {0.8f, 0.2f, 0.2f}};
+        int ok = 1;
+        for (int t = 0; t < SYNTH_NTYPES; t++)
+            for (int ph = 0; ph < 3; ph++) {
+                SynthEvent e = {.type = t, .phrasing = ph};
+                ok &= synth_habit_prob(SYNTH_HABITS_TYPE, &e) == by_type[t]
+                      && synth_habit_prob(SYNTH_HABITS_PHRASING, &e) == by_phrasing[t][ph];
+            }
+        CHECK(ok, "habit probabilities");
+        // sampled masks follow them: "gives away" in its third wording, then "buys" in its second
+        SynthProblem two = {.n_events = 2, .ev = {{.type = SYNTH_GIVE, .a = 2, .phrasing = 2},
+                                                  {.type = SYNTH_BUY, .a = 2, .b = 2, .phrasing = 1}}};
+        uint64_t r = 7;
+        int n_type[2] = {0}, n_phr[2] = {0}, N = 20000;
+        for (int k = 0; k < N; k++) {
+            unsigned mt = synth_sample_habits(&r, SYNTH_HABITS_TYPE, &two), mp = synth_sample_habits(&r, SYNTH_HABITS_PHRASING, &two);
+            for (int i = 0; i < 2; i++) { n_type[i] += (mt >> i) & 1; n_phr[i] += (mp >> i) & 1; }
+        }
+        CHECK(fabs(n_type[0] / (double)N - 0.65) < 0.015 && fabs(n_type[1] / (double)N - 0.65) < 0.015
+              && fabs(n_phr[0] / (double)N - 0.2) < 0.015 && fabs(n_phr[1] / (double)N - 0.8) < 0.015,
+              "sampled habit rates %d %d %d %d of %d", n_type[0], n_type[1], n_phr[0], n_phr[1], N);
+    }
     // split: exact division under every mask; 30 - 2 = 28 is not divisible by 3
     CHECK(synth_decode_program("nm=1 it=2 x=18 e=split:3 ph=0", &p) == 0 && synth_final(&p, 0) == 6 && synth_final(&p, 1) == 15,
           "split event");

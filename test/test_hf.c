@@ -208,10 +208,62 @@ static void test_bad(void) {
     rmdir(dir);
 }
 
+// tokenizer_config.json: what the templates need, read from each form the file takes,
+// and each malformed one refused with a message naming the file
+static void test_text_config(void) {
+    char dir[128], path[256], err[512];
+    snprintf(dir, sizeof(dir), "/tmp/rlme_test_hftc_%d", (int)getpid());
+    mkdir(dir, 0755);
+    hf_path(path, sizeof(path), dir, "tokenizer_config.json");
+    TextConfig c;
+    check(hf_read_text_config(dir, &c, err, sizeof(err)) == 0 && !c.eos[0] && c.chat_template == CHAT_NONE,
+          "tokenizer_config.json: none in the directory, nothing read");
+    struct { const char *text, *eos; int chat; } good[] = {
+        {"{\"eos_token\": \"<|im_end|>\", \"chat_template\": \"{% for m in messages %}<|im_start|>{{ m.content }}<|im_end|>"
+         "{% endfor %}\"}", "<|im_end|>", CHAT_CHATML},
+        {"{\"eos_token\": {\"content\": \"</s>\", \"lstrip\": false}, \"chat_template\": \"[INST] {{ m }} [/INST]\"}", "</s>",
+         CHAT_OTHER},
+        {"{\"eos_token\": null, \"bos_token\": null, \"chat_template\": [{\"name\": \"tool_use\", \"template\": \"x\"}, "
+         "{\"name\": \"default\", \"template\": \"<|im_start|><|im_end|>\"}]}", "", CHAT_CHATML},
+        {"{\"tokenizer_class\": \"PreTrainedTokenizerFast\", \"eos_token\": \"<|endoftext|>\"}", "<|endoftext|>", CHAT_NONE},
+    };
+    int ok = 1;
+    for (int i = 0; i < 4; i++) {
+        FILE *f = fopen(path, "w");
+        fputs(good[i].text, f);
+        fclose(f);
+        ok &= hf_read_text_config(dir, &c, err, sizeof(err)) == 1 && !strcmp(c.eos, good[i].eos) && c.chat_template == good[i].chat;
+    }
+    check(ok, "tokenizer_config.json: eos_token as a string or {content}, chat_template as one template or a named list");
+    const char *bad[][2] = {
+        {"{\"eos_token\": ", "line 1"},
+        {"[\"<|im_end|>\"]", "not a JSON object"},
+        {"{\"eos_token\": 2}", "eos_token must be a string"},
+        {"{\"eos_token\": {\"lstrip\": false}}", "eos_token must be a string"},
+        {"{\"eos_token\": \"\"}", "eos_token must be 1 to 63 bytes"},
+        {"{\"eos_token\": \"<|a-very-long-end-of-text-token-name-that-no-tokenizer-uses-at-all|>\"}", "1 to 63 bytes"},
+        {"{\"chat_template\": 7}", "chat_template must be a string or a list"},
+        {"{\"chat_template\": [{\"name\": \"tool_use\", \"template\": \"x\"}]}", "no template named \"default\""},
+        {"{\"chat_template\": [{\"name\": \"default\"}]}", "chat_template[0] must be"},
+        {"{\"eos_token\": \"a\", \"eos_token\": \"b\"}", "duplicate"},
+    };
+    for (int i = 0; i < 10; i++) {
+        FILE *f = fopen(path, "w");
+        fputs(bad[i][0], f);
+        fclose(f);
+        err[0] = 0;
+        int rc = hf_read_text_config(dir, &c, err, sizeof(err));
+        check(rc < 0 && strstr(err, bad[i][1]) && strstr(err, path), "tokenizer_config.json refused: \"%s\"", err);
+    }
+    remove(path);
+    rmdir(dir);
+}
+
 int main(void) {
     test_read();
     test_write();
     test_bad();
+    test_text_config();
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail != 0;
 }

@@ -30,6 +30,12 @@ static void check(int ok, const char *fmt, ...) {
 // gcc 12's aarch64 vectoriser crash on these loops)
 static double worse(double a, double b) { return b > a || b != b ? b : a; }
 
+// SampleConfig.stop: the sequence so far ends with the two tokens of ctx
+static int stop_at_pair(const int *ids, int n, const void *ctx) {
+    const int *pair = ctx;
+    return n >= 2 && ids[n - 2] == pair[0] && ids[n - 1] == pair[1];
+}
+
 // max_i |a_i - b_i| / (|b_i| + atol): relative error, with atol guarding near-zero entries
 static double max_rel_err(const float *a, const float *b, size_t n, double atol) {
     double worst = 0.0;
@@ -487,6 +493,18 @@ static void test_kv_decoding(GPTConfig cfg, const char *name) {
     }
     check(same, "%s: batched greedy generation equals sequential greedy decoding", name);
     check(lp_err < 1e-4, "%s: generation returns the sampled tokens' log-probs (max err %.1e)", name, lp_err);
+
+    // a stop callback ends a sequence at the token that completes a two-token pattern
+    // (a stop string across tokens): the greedy sequence 0's tokens 2 and 3
+    int pair[2] = {out[1], out[2]}, want = 8, greedy0[8], stop_len[3], stop_out[24];
+    float stop_lp[24];
+    memcpy(greedy0, out, sizeof(greedy0));
+    for (int k = 8; k >= 2; k--) if (greedy0[k - 2] == pair[0] && greedy0[k - 1] == pair[1]) want = k;
+    SampleConfig sp = sc;
+    sp.stop = stop_at_pair; sp.stop_ctx = pair;
+    gpt_generate(&model, &kv, 3, prompt, off, plen, sp, &rng, stop_out, stop_lp, stop_len);
+    check(stop_len[0] == want && want <= 3 && !memcmp(stop_out, greedy0, want * sizeof(int)),
+          "%s: a stop callback ends a sequence at the token completing its pattern (%d tokens)", name, stop_len[0]);
 
     // a stop token ends a sequence early; sampling with the same seed repeats itself
     sc.temperature = 1.0f; sc.stop_token = out[0];

@@ -36,6 +36,20 @@ run_pipeline() { # run_pipeline NAME TOKENIZER.json
         check "$(cmp -s "$d/$reward/model.safetensors" "$d/${reward}_r/model.safetensors" && cmp -s <(strip_rl "$d/$reward.csv" | tail -1) <(strip_rl "$d/${reward}_r.csv" | tail -1) && echo 1 || echo 0)" \
               "$name: $reward run to step 1, then resumed to step 2: the same weights and last CSV row"
     done
+    # the directory says how it was trained: a chat model (eos_token <|im_end|>, a ChatML
+    # template); given a base model's tokenizer_config.json, the same weights judge in the
+    # plain template under auto
+    check "$(grep -q '"eos_token": "<|im_end|>"' "$d/base/tokenizer_config.json" && grep -q '"chat_template": ".*<|im_start|>' "$d/base/tokenizer_config.json" && echo 1 || echo 0)" \
+          "$name: the pretrained directory's tokenizer_config.json: eos_token <|im_end|> and a ChatML chat_template"
+    cp -r "$d/base" "$d/basemodel"
+    printf '{"eos_token": "<|endoftext|>", "chat_template": "{%% for m in messages %%}<|im_start|>{{ m.content }}<|im_end|>{%% endfor %%}"}' \
+        > "$d/basemodel/tokenizer_config.json"
+    local J=("$BIN" judge --question "Tom has 5 apples. He eats 2. How many are left?" --answer "5-2=3. #### 3" --threads 1)
+    local auto_base plain_base chat_base auto_chat
+    auto_base=$("${J[@]}" --model "$d/basemodel" 2>&1); plain_base=$("${J[@]}" --model "$d/basemodel" --template plain 2>&1)
+    chat_base=$("${J[@]}" --model "$d/basemodel" --template chat 2>&1); auto_chat=$("${J[@]}" --model "$d/base" 2>&1)
+    check "$([ -n "$auto_base" ] && [ "$auto_base" = "$plain_base" ] && [ "$chat_base" = "$auto_chat" ] && [ "$auto_base" != "$auto_chat" ] && echo 1 || echo 0)" \
+          "$name: a base model's tokenizer_config.json (eos_token <|endoftext|>) judges in the plain template under auto, --template chat overrides it"
     local out
     out=$("$BIN" sample --model "$d/rlme" --question "Tom has 5 apples. He eats 2. How many are left?" --max-new 8 2> "$d.err")
     check_run "$([ $? = 0 ] && [ -n "$out" ] && echo 1 || echo 0)" "$name: sample --question on the RL-trained directory prints text" "$d.err"

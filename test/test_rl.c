@@ -138,7 +138,7 @@ static void tiny_codec_of_size(TextCodec *tc, int vocab_size) {
     const char *specials[1] = {EOT};
     char err[256];
     if (tok_train(&tc->tok, text, strlen(text), vocab_size, specials, 1, TOK_SPLIT_DIGITS, err, sizeof(err))
-        || codec_init(tc, err, sizeof(err))) {
+        || codec_init(tc, NULL, err, sizeof(err))) {
         printf("tiny tokenizer: %s\n", err);
         exit(1);
     }
@@ -312,10 +312,10 @@ static int synth_world(const char *dir, Problems *train, TextCodec *tc) {
     load_problems_or_die(train, path, 1);
     memset(tc, 0, sizeof(*tc));
     size_t len;
-    char *corpus = tokenizer_corpus(train, 2000, 1, &len);
+    char *corpus = tokenizer_corpus(train, 2000, SYNTH_HABITS_TYPE, 1, &len);
     const char *specials[1] = {EOT};
     int bad = tok_train(&tc->tok, corpus, len, 512, specials, 1, TOK_SPLIT_DIGITS, err, sizeof(err)) ||
-              codec_init(tc, err, sizeof(err));
+              codec_init(tc, NULL, err, sizeof(err));
     if (bad) check(0, "tokenizer: %s", err);
     free(corpus);
     return bad;
@@ -359,7 +359,7 @@ static void test_injected_answers(void) {
         train.question[i] = with;
     }
     size_t len;
-    char *corpus = tokenizer_corpus(&train, 100, 1, &len);
+    char *corpus = tokenizer_corpus(&train, 100, SYNTH_HABITS_TYPE, 1, &len);
     check(strstr(corpus, "A friend says the answer is") && strstr(corpus, FRIEND_SAYS),
           "the tokenizer's corpus holds injected answers and appeals to them");
     free(corpus);
@@ -516,7 +516,7 @@ static int decodes_to(TextCodec *tc, const TokIds *ids, const char *want) {
 static void test_templates(void) {
     TextCodec tc = {0};
     char err[512];
-    if (tok_load(&tc.tok, "test/hf_tok/qwen2.json", err, sizeof(err)) || codec_init(&tc, err, sizeof(err))) {
+    if (tok_load(&tc.tok, "test/hf_tok/qwen2.json", err, sizeof(err)) || codec_init(&tc, NULL, err, sizeof(err))) {
         check(0, "chat template: %s", err);
         return;
     }
@@ -533,7 +533,7 @@ static void test_templates(void) {
     tok_free(&tc.tok);
     tc = (TextCodec){0};
     p.n = m.n = 0;
-    if (tok_load(&tc.tok, "test/hf_tok/split.json", err, sizeof(err)) || codec_init(&tc, err, sizeof(err))) {
+    if (tok_load(&tc.tok, "test/hf_tok/split.json", err, sizeof(err)) || codec_init(&tc, NULL, err, sizeof(err))) {
         check(0, "synthetic template: %s", err);
         return;
     }
@@ -548,11 +548,11 @@ static void test_templates(void) {
     check(!strcmp(text, "<|endoftext|><|endoftext|>"), "an id past the tokenizer (a padded vocabulary's) decodes to nothing");
     free(text);
     g_template = "chat"; // asked of a tokenizer without the markers: refused
-    int refused = codec_init(&tc, err, sizeof(err)) != 0 && strstr(err, "--template chat") != NULL;
+    int refused = codec_init(&tc, NULL, err, sizeof(err)) != 0 && strstr(err, "--template chat") != NULL;
     tok_free(&tc.tok);
     tc = (TextCodec){0};
     g_template = "plain"; // a tokenizer with them, asked for the plain template
-    int plain = !tok_load(&tc.tok, "test/hf_tok/qwen2.json", err, sizeof(err)) && !codec_init(&tc, err, sizeof(err)) &&
+    int plain = !tok_load(&tc.tok, "test/hf_tok/qwen2.json", err, sizeof(err)) && !codec_init(&tc, NULL, err, sizeof(err)) &&
                 !tc.chat && tc.eot == tok_special_id(&tc.tok, "<|endoftext|>");
     p.n = 0;
     if (plain) encode_prompt(&tc, "Tom has 5 apples.", &p);
@@ -563,11 +563,77 @@ static void test_templates(void) {
     tok_free(&tc.tok);
 }
 
+// tokenizer_config.json's say: a base model (eos_token <|endoftext|>) gets the plain
+// template under auto though its tokenizer has the chat markers, a chat model (eos_token
+// <|im_end|>) the chat one; a chat template that is not ChatML is refused by --template
+// chat; an eos_token the tokenizer lacks is refused.
+static void test_text_config(void) {
+    TextCodec tc = {0};
+    char err[512];
+    if (tok_load(&tc.tok, "test/hf_tok/qwen2.json", err, sizeof(err))) { check(0, "qwen2.json: %s", err); return; }
+    TextConfig base = {"<|endoftext|>", CHAT_CHATML}, instruct = {"<|im_end|>", CHAT_CHATML}, other = {"", CHAT_OTHER},
+               unknown = {"</s>", CHAT_NONE}, silent = {"", CHAT_CHATML};
+    int ok_base = !codec_init(&tc, &base, err, sizeof(err)) && !tc.chat && tc.eot == tok_special_id(&tc.tok, "<|endoftext|>");
+    int ok_instruct = !codec_init(&tc, &instruct, err, sizeof(err)) && tc.chat && tc.eot == tok_special_id(&tc.tok, "<|im_end|>");
+    int ok_silent = !codec_init(&tc, &silent, err, sizeof(err)) && tc.chat;
+    int ok_other = !codec_init(&tc, &other, err, sizeof(err)) && !tc.chat;
+    g_template = "chat";
+    int chat_base = !codec_init(&tc, &base, err, sizeof(err)) && tc.chat && tc.eot == tok_special_id(&tc.tok, "<|im_end|>");
+    int refused_other = codec_init(&tc, &other, err, sizeof(err)) && strstr(err, "not ChatML");
+    g_template = "auto";
+    int refused_eos = codec_init(&tc, &unknown, err, sizeof(err)) && strstr(err, "eos_token \"</s>\"");
+    check(ok_base && ok_instruct && ok_silent && ok_other && chat_base && refused_other && refused_eos,
+          "tokenizer_config.json: eos_token <|endoftext|> plain, <|im_end|> chat; --template chat on a base model; "
+          "another chat_template refused by --template chat; an unknown eos_token refused (%d%d%d%d%d%d%d)",
+          ok_base, ok_instruct, ok_silent, ok_other, chat_base, refused_other, refused_eos);
+    tok_free(&tc.tok);
+}
+
+// The plain template's stop string: a completion that runs on into a new problem ends
+// at the token that completes "Question:", and its answer is what came before the first
+// token of it (here the "\n" before it is a token of its own, so the answer keeps it).
+static void test_plain_stop(void) {
+    TextCodec tc = {0};
+    char err[512];
+    if (tok_load(&tc.tok, "test/hf_tok/split.json", err, sizeof(err)) || codec_init(&tc, NULL, err, sizeof(err))) {
+        check(0, "split.json: %s", err);
+        return;
+    }
+    const char *answer = "Gives away: 3-1=<<3-1=2>>2.\n#### 2\n", *more = "Question: Ann has 4 pears.";
+    TokIds a = {0}, q = {0};
+    encode_append(&tc, answer, &a);
+    encode_append(&tc, more, &q);
+    int n = (int)a.n, total = (int)(a.n + q.n), *ids = malloc(total * sizeof(int)), first_stop = -1;
+    memcpy(ids, a.ids, a.n * sizeof(int));
+    memcpy(ids + a.n, q.ids, q.n * sizeof(int));
+    for (int k = 1; k <= total && first_stop < 0; k++) if (plain_stop(ids, k, &tc)) first_stop = k;
+    char *head = decode_text(&tc, ids, first_stop), *kept = NULL;
+    int content = completion_content(&tc, ids, first_stop);
+    kept = decode_text(&tc, ids, content);
+    SampleConfig sc = completion_config(&tc, 1.0f, 8);
+    check(first_stop > n && strstr(head, "Question:") && content == n &&
+              !strcmp(kept, answer) && sc.stop == plain_stop && !plain_stop(ids, n, &tc),
+          "plain template: generation stops at the token completing \"Question:\" (%d of %d tokens), the answer is the "
+          "%d tokens before it", first_stop, total, content);
+    int eot_end[2] = {ids[0], tc.eot};
+    check(completion_content(&tc, eot_end, 2) == 1 && completion_content(&tc, ids, n) == n,
+          "a completion's answer: without its end token; a completion cut by --max-new is all answer");
+    free(head); free(kept); free(ids);
+    tok_ids_free(&a); tok_ids_free(&q);
+    tok_free(&tc.tok);
+    tc = (TextCodec){0};
+    if (!tok_load(&tc.tok, "test/hf_tok/qwen2.json", err, sizeof(err)) && !codec_init(&tc, NULL, err, sizeof(err)))
+        check(tc.chat && completion_config(&tc, 1.0f, 8).stop == NULL, "the chat template ends at <|im_end|> alone");
+    tok_free(&tc.tok);
+}
+
 int main(void) {
     test_advantages();
     test_cispo_weights();
     test_cispo_gradient();
     test_batched_judging();
+    test_text_config();
+    test_plain_stop();
     test_injected_answers();
     test_label_free();
     test_templates();
