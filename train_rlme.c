@@ -911,7 +911,7 @@ static void diagnose(TextCodec *tc, const Problems *rl, const Batch *batch, int 
 typedef struct {
     const char *data_dir, *out, *out_dtype, *log_path, *init, *arch, *tokenizer, *prompt_template, *habits;
     int steps, batch, seq, layers, heads, channels, vocab;
-    float lr, min_lr_frac, weight_decay, verdict_weight;
+    float lr, min_lr_frac, weight_decay, verdict_weight, habit_p;
     int warmup, eval_every, eval_n, max_new, seed, threads, resume;
     float judge_frac; // the last judge_frac of the steps draw from judge_mix
     DocMix mix, judge_mix;
@@ -1462,7 +1462,9 @@ static const Flag PRETRAIN_FLAGS[] = {
     {"--wd", "W", "0.1", F_FLOAT, PT(weight_decay), 0, 10, IN_STATE, "AdamW weight decay on matrices"},
     {"--habits", "type|phrasing", "type", F_STR, PT(habits), 0, 0, IN_STATE,
      "where a solution's P(habit) comes from: its event's type (0.65 or 0.40),\n"
-     "or the question's wording (0.8 for some sentences, 0.2 for others)"},
+     "or the question's wording (--habit-p for some sentences, 1 - it for others)"},
+    {"--habit-p", "P", "0.8", F_FLOAT, PT(habit_p), 0.5, 1, IN_STATE,
+     "with --habits phrasing: P(habit) of an event type's heavy phrasings"},
     {"--drill", "F", "0.25", F_FLOAT, PT(mix.drill), 0, 1, IN_STATE, "the share of arithmetic drill documents"},
     {"--meta", "F", "0.41216215", F_FLOAT, PT(mix.meta), 0, 1, IN_STATE,
      "the share of meta-evaluation documents (default 0.412: 1.22 per solution)"},
@@ -1509,7 +1511,7 @@ static void parse_pretrain_args(PretrainArgs *a, int argc, char **argv, int firs
     a->judge_mix.solution = 1.0f - a->judge_mix.drill - a->judge_mix.meta;
     a->judge_mix.ref = a->mix.ref;
     if (strcmp(a->habits, "type") && strcmp(a->habits, "phrasing")) die("--habits must be type or phrasing, not '%s'", a->habits);
-    a->mix.habits = a->judge_mix.habits = strcmp(a->habits, "type") ? SYNTH_HABITS_PHRASING : SYNTH_HABITS_TYPE;
+    a->mix.habits = a->judge_mix.habits = (SynthHabits){strcmp(a->habits, "type") != 0, a->habit_p};
     a->save = save_as_or_die(&a->out, a->out_buf, sizeof(a->out_buf), a->init, a->out_dtype);
 }
 

@@ -87,7 +87,7 @@ static int rationalize(char *solution, size_t cap, long answer) {
 // random chains of right arithmetic.
 typedef struct { char text[2048]; int correct, logical, concise; } Candidate;
 
-static void make_candidate(const SynthProblem *p, int habits, uint64_t *rng, Candidate *c) {
+static void make_candidate(const SynthProblem *p, SynthHabits habits, uint64_t *rng, Candidate *c) {
     int gold = synth_final(p, 0);
     float u = synth_uniform(rng);
     int len = -1, logical = 0;
@@ -135,8 +135,8 @@ static void make_candidate(const SynthProblem *p, int habits, uint64_t *rng, Can
 // documents asking the logic and conciseness questions (the rest ask META_CORRECT), of
 // META_CORRECT documents judging one of the model's own samples (when a pool is given),
 // and of META_CORRECT documents whose template shows the reference answer (what RLME-GT
-// asks); habits: where a solution's P(habit) comes from (SYNTH_HABITS_*, data/synth.c)
-typedef struct { float solution, meta, drill; float meta_logic, meta_concise, own, ref; int habits; } DocMix;
+// asks); habits: where a solution's P(habit) comes from (data/synth.c)
+typedef struct { float solution, meta, drill; float meta_logic, meta_concise, own, ref; SynthHabits habits; } DocMix;
 
 // The GSM8K verifier recipe: the model's own samples on train questions, labelled
 // against the train answers, as candidates — the errors the generator really makes.
@@ -224,7 +224,7 @@ static void make_document(Doc *d, TextCodec *tc, const Problems *train, int idx,
 }
 
 // Text for training the tokenizer: meta-evaluation documents rendered as plain text.
-static char *tokenizer_corpus(const Problems *train, int n_docs, int habits, uint64_t seed, size_t *len_out) {
+static char *tokenizer_corpus(const Problems *train, int n_docs, SynthHabits habits, uint64_t seed, size_t *len_out) {
     size_t cap = 1 << 20, len = 0;
     char *text = malloc(cap), buf[4096];
     uint64_t rng = rng_seed(seed);

@@ -29,11 +29,11 @@ so that the base model writes worse than it judges, as large pretrained models d
 Every value of the correct solution and of every habit rendering (all 2^h masks) lies
 in [0,99], and every division is exact (problems are resampled otherwise).
 
-Where P comes from is the habit mode: SYNTH_HABITS_TYPE, the column above, one P per
-event type whatever the wording (the default); or SYNTH_HABITS_PHRASING, where P is tied
-to the question's sentence: each habit's event type has phrasings with P = 0.8 and others
-with P = 0.2 (two of three at 0.8 for give and buy, one of three for times and split, so
-a type's mean P stays near the column's). By type, P sits close to greedy decoding's
+Where P comes from is a SynthHabits: by type, the column above, one P per event type
+whatever the wording (the default); or by phrasing, where P is tied to the question's
+sentence: each habit's event type has "heavy" phrasings with P = p (0.8 by default) and
+"light" ones with P = 1 - p (two of three heavy for give and buy, one of three for times
+and split, so at p = 0.8 a type's mean P stays near the column's). By type, P sits close to greedy decoding's
 threshold of 0.5 and small differences in the model's calibration decide which habits
 greedy takes; by phrasing, greedy takes a habit for the 0.8 sentences and not for the 0.2
 ones, while samples at T = 1 still write the right method one time in five.
@@ -51,8 +51,8 @@ i set when event i uses its habit (bits of events without a habit are ignored).
     int      synth_solution(const SynthProblem *p, unsigned mask, char *buf, size_t cap);
     int      synth_final(const SynthProblem *p, unsigned mask);
     unsigned synth_habit_events(const SynthProblem *p); events that have a habit
-    float    synth_habit_prob(int habits, const SynthEvent *e);   P(habit) of the event
-    unsigned synth_sample_habits(uint64_t *rng, int habits, const SynthProblem *p);
+    float    synth_habit_prob(SynthHabits h, const SynthEvent *e);   P(habit) of the event
+    unsigned synth_sample_habits(uint64_t *rng, SynthHabits h, const SynthProblem *p);
                                                         bit i with P(habit) of event i
     int      synth_n_steps(const SynthProblem *p, unsigned mask);  arithmetic lines
     int      synth_solution_slip(const SynthProblem *p, unsigned mask, int step, int delta,
@@ -99,7 +99,7 @@ synth_write_splits returns 0 or -1 with one line in err (DIR must exist).
 
 enum { SYNTH_FIND, SYNTH_GIVE, SYNTH_BUY, SYNTH_SHARE, SYNTH_TIMES, SYNTH_SPLIT, SYNTH_NTYPES };
 enum { SYNTH_DROP, SYNTH_DUP, SYNTH_SWAP, SYNTH_RETYPE, SYNTH_NPERTURB };
-enum { SYNTH_HABITS_TYPE, SYNTH_HABITS_PHRASING }; // where an event's P(habit) comes from
+typedef struct { int by_phrasing; float p; } SynthHabits; // where an event's P(habit) comes from
 
 typedef struct {
     int type;     // SYNTH_FIND .. SYNTH_SPLIT
@@ -181,16 +181,15 @@ static const SynthType synth_types[SYNTH_NTYPES] = {
                       "$P puts them into $A equal groups and keeps one group."}},
 };
 
-// P(habit) by phrasing under SYNTH_HABITS_PHRASING (rows: event types; 0: no habit)
-static const float synth_phrasing_habit_p[SYNTH_NTYPES][SYNTH_PHRASINGS] = {
-    [SYNTH_GIVE] = {0.8f, 0.8f, 0.2f},  [SYNTH_BUY] = {0.2f, 0.8f, 0.8f},
-    [SYNTH_TIMES] = {0.2f, 0.2f, 0.8f}, [SYNTH_SPLIT] = {0.8f, 0.2f, 0.2f},
+// the heavy phrasings of each event type under habits by phrasing (rows: event types)
+static const int synth_heavy_phrasing[SYNTH_NTYPES][SYNTH_PHRASINGS] = {
+    [SYNTH_GIVE] = {1, 1, 0}, [SYNTH_BUY] = {0, 1, 1}, [SYNTH_TIMES] = {0, 0, 1}, [SYNTH_SPLIT] = {1, 0, 0},
 };
 
-float synth_habit_prob(int habits, const SynthEvent *e) {
-    if (e->type < 0 || e->type >= SYNTH_NTYPES) return 0.0f;
-    if (habits == SYNTH_HABITS_PHRASING && e->phrasing >= 0 && e->phrasing < SYNTH_PHRASINGS)
-        return synth_phrasing_habit_p[e->type][e->phrasing];
+float synth_habit_prob(SynthHabits h, const SynthEvent *e) {
+    if (e->type < 0 || e->type >= SYNTH_NTYPES || synth_types[e->type].habit_p == 0) return 0.0f;
+    if (h.by_phrasing && e->phrasing >= 0 && e->phrasing < SYNTH_PHRASINGS)
+        return synth_heavy_phrasing[e->type][e->phrasing] ? h.p : 1.0f - h.p;
     return synth_types[e->type].habit_p;
 }
 
@@ -365,10 +364,10 @@ void synth_sample(uint64_t *rng, const SynthConfig *cfg, SynthProblem *p) {
     }
 }
 
-unsigned synth_sample_habits(uint64_t *rng, int habits, const SynthProblem *p) {
+unsigned synth_sample_habits(uint64_t *rng, SynthHabits h, const SynthProblem *p) {
     unsigned m = 0;
     for (int i = 0; i < p->n_events; i++)
-        if (synth_uniform(rng) < synth_habit_prob(habits, &p->ev[i])) m |= 1u << i;
+        if (synth_uniform(rng) < synth_habit_prob(h, &p->ev[i])) m |= 1u << i;
     return m;
 }
 

@@ -428,7 +428,7 @@ static void test_generator_splits(void) {
                 if (m == 0) break;
             }
             if (i % 10 == 0) { // slips: exactly one false annotation
-                unsigned m = synth_sample_habits(&rng, s % 2 ? SYNTH_HABITS_PHRASING : SYNTH_HABITS_TYPE, &p);
+                unsigned m = synth_sample_habits(&rng, (SynthHabits){s % 2, 0.8f}, &p);
                 if (synth_random_slip(&rng, &p, m, a, sizeof(a)) > 0) {
                     CHECK(check_solution(a, &final, &maxv) == 1 && maxv <= 99, "slip '%s'", a);
                     slips++;
@@ -539,12 +539,15 @@ static void test_generator_api(void) {
         static const float by_type[SYNTH_NTYPES] = {0, 0.65f, 0.65f, 0, 0.40f, 0.40f};
         static const float by_phrasing[SYNTH_NTYPES][3] = {
             {0, 0, 0}, {0.8f, 0.8f, 0.2f}, {0.2f, 0.8f, 0.8f}, {0, 0, 0}, {0.2f, 0.2f, 0.8f}, {0.8f, 0.2f, 0.2f}};
+        SynthHabits by_type_h = {0}, by_phrasing_h = {1, 0.8f}, softer = {1, 0.7f};
         int ok = 1;
         for (int t = 0; t < SYNTH_NTYPES; t++)
             for (int ph = 0; ph < 3; ph++) {
                 SynthEvent e = {.type = t, .phrasing = ph};
-                ok &= synth_habit_prob(SYNTH_HABITS_TYPE, &e) == by_type[t]
-                      && synth_habit_prob(SYNTH_HABITS_PHRASING, &e) == by_phrasing[t][ph];
+                float soft = by_phrasing[t][ph] == 0.8f ? 0.7f : by_phrasing[t][ph] ? 0.3f : 0;
+                ok &= synth_habit_prob(by_type_h, &e) == by_type[t]
+                      && fabsf(synth_habit_prob(by_phrasing_h, &e) - by_phrasing[t][ph]) < 1e-6f
+                      && fabsf(synth_habit_prob(softer, &e) - soft) < 1e-6f;
             }
         CHECK(ok, "habit probabilities");
         // sampled masks follow them: "gives away" in its third wording, then "buys" in its second
@@ -553,7 +556,7 @@ static void test_generator_api(void) {
         uint64_t r = 7;
         int n_type[2] = {0}, n_phr[2] = {0}, N = 20000;
         for (int k = 0; k < N; k++) {
-            unsigned mt = synth_sample_habits(&r, SYNTH_HABITS_TYPE, &two), mp = synth_sample_habits(&r, SYNTH_HABITS_PHRASING, &two);
+            unsigned mt = synth_sample_habits(&r, by_type_h, &two), mp = synth_sample_habits(&r, by_phrasing_h, &two);
             for (int i = 0; i < 2; i++) { n_type[i] += (mt >> i) & 1; n_phr[i] += (mp >> i) & 1; }
         }
         CHECK(fabs(n_type[0] / (double)N - 0.65) < 0.015 && fabs(n_type[1] / (double)N - 0.65) < 0.015

@@ -312,7 +312,7 @@ static int synth_world(const char *dir, Problems *train, TextCodec *tc) {
     load_problems_or_die(train, path, 1);
     memset(tc, 0, sizeof(*tc));
     size_t len;
-    char *corpus = tokenizer_corpus(train, 2000, SYNTH_HABITS_TYPE, 1, &len);
+    char *corpus = tokenizer_corpus(train, 2000, (SynthHabits){0}, 1, &len);
     const char *specials[1] = {EOT};
     int bad = tok_train(&tc->tok, corpus, len, 512, specials, 1, TOK_SPLIT_DIGITS, err, sizeof(err)) ||
               codec_init(tc, NULL, err, sizeof(err));
@@ -359,7 +359,7 @@ static void test_injected_answers(void) {
         train.question[i] = with;
     }
     size_t len;
-    char *corpus = tokenizer_corpus(&train, 100, SYNTH_HABITS_TYPE, 1, &len);
+    char *corpus = tokenizer_corpus(&train, 100, (SynthHabits){0}, 1, &len);
     check(strstr(corpus, "A friend says the answer is") && strstr(corpus, FRIEND_SAYS),
           "the tokenizer's corpus holds injected answers and appeals to them");
     free(corpus);
