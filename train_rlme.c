@@ -113,10 +113,10 @@ static void die(const char *fmt, ...) {
 // text): "auto", the chat template for a chat model (codec_init says which); "plain", the
 // synthetic world's (what a base model is best asked with); "chat".
 static const char *g_template = "auto";
-#define TEMPLATE_HELP "the prompt: plain (Question: ... Answer:, the answer ending at the eos token\n" \
-                      "or a new \"Question:\"), chat (the chat template), or auto: chat for a chat\n" \
-                      "model (tokenizer_config.json's eos_token <|im_end|>; without it, a tokenizer\n" \
-                      "with <|im_start|> and <|im_end|>)"
+#define TEMPLATE_HELP "the prompt: plain (Question: ... Answer:, the answer ending at the eos token,\n" \
+                      "for a model directory's model also at a new \"Question:\"), chat (the chat\n" \
+                      "template), or auto: chat for a chat model (tokenizer_config.json's eos_token\n" \
+                      "<|im_end|>; without it, a tokenizer with <|im_start|> and <|im_end|>)"
 
 static void set_template_or_die(const char *t) {
     if (strcmp(t, "auto") && strcmp(t, "plain") && strcmp(t, "chat"))
@@ -130,11 +130,13 @@ typedef struct {
     int eot, yes, no; // the token that ends a completion (<|endoftext|> or the model's own
                       // eos_token; <|im_end|> in the chat template), and the verdicts' (their
                       // first tokens)
+    const char *stop; // a text that also ends a completion (NULL: none): PLAIN_STOP
 } TextCodec;
 
-// The plain template's completions also end where the model begins a new problem, as
-// lm-evaluation-harness's GSM8K task stops them: a pretrained base model, which has not
-// learnt to end its answer with <|endoftext|>, writes on into "Question: ...".
+// The plain template's completions from a model directory's model also end where it
+// begins a new problem, as lm-evaluation-harness's GSM8K task stops them: a pretrained
+// base model, which has not learnt to end its answer with <|endoftext|>, writes on into
+// "Question: ...". (The synthetic world's checkpoints end theirs with <|endoftext|>.)
 #define PLAIN_STOP "Question:"
 
 static void encode_append(TextCodec *tc, const char *text, TokIds *ids) {
@@ -195,7 +197,8 @@ static char *decode_text(const TextCodec *tc, const int *ids, int n) {
 // cfg (NULL: none) is a model directory's tokenizer_config.json: its eos_token ends a
 // plain completion, and under --template auto a model gets the chat template when it is
 // a chat model (its eos_token is <|im_end|>; without the file: when the tokenizer has the
-// markers) and its chat template, if it names one, is ChatML.
+// markers) and its chat template, if it names one, is ChatML; a plain completion of a
+// model with cfg also ends at PLAIN_STOP.
 static int codec_init(TextCodec *tc, const TextConfig *cfg, char *err, size_t errlen) {
     int markers = tok_special_id(&tc->tok, CHAT_START) >= 0 && tok_special_id(&tc->tok, CHAT_END) >= 0;
     int chatml = markers && (!cfg || cfg->chat_template != CHAT_OTHER);
@@ -206,6 +209,7 @@ static int codec_init(TextCodec *tc, const TextConfig *cfg, char *err, size_t er
                        CHAT_START);
     int chat_model = !cfg || (cfg->eos[0] ? !strcmp(cfg->eos, CHAT_END) : cfg->chat_template == CHAT_CHATML);
     tc->chat = chatml && (!strcmp(g_template, "chat") || (!strcmp(g_template, "auto") && chat_model));
+    tc->stop = cfg && !tc->chat ? PLAIN_STOP : NULL;
     int own_eos = !tc->chat && cfg && cfg->eos[0];
     const char *end = tc->chat ? CHAT_END : own_eos ? cfg->eos : EOT;
     tc->eot = tok_special_id(&tc->tok, end);
@@ -373,33 +377,34 @@ static int rollout_set_prompt(Rollout *r, int i, int count, TextCodec *tc, const
     return r->len[i];
 }
 
-// 1 when the text of ids[first, n) holds PLAIN_STOP
+// 1 when the text of ids[first, n) holds the codec's stop text
 static int holds_stop(const TextCodec *tc, const int *ids, int first, int n) {
     char *text = decode_text(tc, ids + first, n - first);
-    int found = strstr(text, PLAIN_STOP) != NULL;
+    int found = strstr(text, tc->stop) != NULL;
     free(text);
     return found;
 }
 
-// SampleConfig.stop of the plain template: the last token completed PLAIN_STOP (which
-// spans at most as many tokens as it has bytes, each token decoding to one byte or more)
-static int plain_stop(const int *ids, int n, const void *codec) {
-    int span = (int)strlen(PLAIN_STOP), first = n > span ? n - span : 0;
-    return holds_stop(codec, ids, first, n);
+// SampleConfig.stop: the last token completed the codec's stop text (which spans at most
+// as many tokens as it has bytes, each token decoding to one byte or more)
+static int text_stop(const int *ids, int n, const void *codec) {
+    const TextCodec *tc = codec;
+    int span = (int)strlen(tc->stop), first = n > span ? n - span : 0;
+    return holds_stop(tc, ids, first, n);
 }
 
-// the sampling settings of a completion: it ends at the codec's end token, or in the
-// plain template at PLAIN_STOP too
+// the sampling settings of a completion: it ends at the codec's end token, or at its
+// stop text when it has one
 static SampleConfig completion_config(const TextCodec *tc, float temperature, int max_new) {
     return (SampleConfig){.temperature = temperature, .top_p = 1.0f, .max_new = max_new, .stop_token = tc->eot,
-                          .stop = tc->chat ? NULL : plain_stop, .stop_ctx = tc};
+                          .stop = tc->stop ? text_stop : NULL, .stop_ctx = tc};
 }
 
 // How many of a completion's n tokens are its answer: all but the end token, or, when it
-// ended at PLAIN_STOP, all before the first token of the stop string's
+// ended at the stop text, all before the first token of the stop text's
 static int completion_content(const TextCodec *tc, const int *ids, int n) {
     if (n > 0 && ids[n - 1] == tc->eot) return n - 1;
-    if (tc->chat || !n || !plain_stop(ids, n, tc)) return n;
+    if (!tc->stop || !n || !text_stop(ids, n, tc)) return n;
     int k = n - 1;
     while (k > 0 && !holds_stop(tc, ids, k, n)) k--;
     return k;

@@ -98,7 +98,7 @@ static int cmd_sample(int argc, char **argv) {
     KVCache kv;
     kvcache_init(&kv, model.config, s.num, n + s.max_new);
     SampleConfig sc = {.temperature = s.temperature, .top_p = s.top_p, .max_new = s.max_new, .stop_token = s.stop};
-    if (s.question && !tc.chat) { sc.stop = plain_stop; sc.stop_ctx = &tc; } // a question's answer ends as in rl
+    if (s.question && tc.stop) { sc.stop = text_stop; sc.stop_ctx = &tc; } // a question's answer ends as in rl
     uint64_t rng = rng_seed((uint64_t)s.seed);
     generate_all(&model, &kv, &r, sc, &rng);
     for (int i = 0; i < s.num; i++) {

@@ -589,16 +589,21 @@ static void test_text_config(void) {
     tok_free(&tc.tok);
 }
 
-// The plain template's stop string: a completion that runs on into a new problem ends
-// at the token that completes "Question:", and its answer is what came before the first
-// token of it (here the "\n" before it is a token of its own, so the answer keeps it).
+// The plain template's stop text for a model directory's model: a completion that runs
+// on into a new problem ends at the token that completes "Question:", and its answer is
+// what came before the first token of it (here the "\n" before it is a token of its own,
+// so the answer keeps it). A checkpoint's model (no tokenizer_config.json) has none.
 static void test_plain_stop(void) {
     TextCodec tc = {0};
+    TextConfig base = {"<|endoftext|>", CHAT_NONE};
     char err[512];
     if (tok_load(&tc.tok, "test/hf_tok/split.json", err, sizeof(err)) || codec_init(&tc, NULL, err, sizeof(err))) {
         check(0, "split.json: %s", err);
         return;
     }
+    check(!tc.stop && completion_config(&tc, 1.0f, 8).stop == NULL,
+          "plain template without tokenizer_config.json (a checkpoint trained here): no stop text");
+    codec_init(&tc, &base, err, sizeof(err));
     const char *answer = "Gives away: 3-1=<<3-1=2>>2.\n#### 2\n", *more = "Question: Ann has 4 pears.";
     TokIds a = {0}, q = {0};
     encode_append(&tc, answer, &a);
@@ -606,13 +611,13 @@ static void test_plain_stop(void) {
     int n = (int)a.n, total = (int)(a.n + q.n), *ids = malloc(total * sizeof(int)), first_stop = -1;
     memcpy(ids, a.ids, a.n * sizeof(int));
     memcpy(ids + a.n, q.ids, q.n * sizeof(int));
-    for (int k = 1; k <= total && first_stop < 0; k++) if (plain_stop(ids, k, &tc)) first_stop = k;
+    for (int k = 1; k <= total && first_stop < 0; k++) if (text_stop(ids, k, &tc)) first_stop = k;
     char *head = decode_text(&tc, ids, first_stop), *kept = NULL;
     int content = completion_content(&tc, ids, first_stop);
     kept = decode_text(&tc, ids, content);
     SampleConfig sc = completion_config(&tc, 1.0f, 8);
     check(first_stop > n && strstr(head, "Question:") && content == n &&
-              !strcmp(kept, answer) && sc.stop == plain_stop && !plain_stop(ids, n, &tc),
+              !strcmp(kept, answer) && sc.stop == text_stop && !text_stop(ids, n, &tc),
           "plain template: generation stops at the token completing \"Question:\" (%d of %d tokens), the answer is the "
           "%d tokens before it", first_stop, total, content);
     int eot_end[2] = {ids[0], tc.eot};
@@ -622,7 +627,8 @@ static void test_plain_stop(void) {
     tok_ids_free(&a); tok_ids_free(&q);
     tok_free(&tc.tok);
     tc = (TextCodec){0};
-    if (!tok_load(&tc.tok, "test/hf_tok/qwen2.json", err, sizeof(err)) && !codec_init(&tc, NULL, err, sizeof(err)))
+    TextConfig instruct = {"<|im_end|>", CHAT_CHATML};
+    if (!tok_load(&tc.tok, "test/hf_tok/qwen2.json", err, sizeof(err)) && !codec_init(&tc, &instruct, err, sizeof(err)))
         check(tc.chat && completion_config(&tc, 1.0f, 8).stop == NULL, "the chat template ends at <|im_end|> alone");
     tok_free(&tc.tok);
 }
