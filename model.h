@@ -2016,8 +2016,8 @@ static void gpt_prefill(GPT *model, KVCache *kv, int n, const int *prompt_ids, c
 // prompt_ids[prompt_off[i] .. prompt_off[i]+prompt_len[i]); its completion goes to
 // out[i*max_new ..] with out_len[i] tokens (including the stop token or the tokens of a
 // stop string, if drawn) and out_logp[i*max_new + j] = log pi(token j) under the model's
-// own, untempered distribution (what RL's importance ratio needs). Prompts go through one prefill
-// forward pass; then every live sequence advances one token per batched step,
+// own, untempered distribution (what RL's importance ratio needs). Prompts go through one
+// prefill forward pass; then every live sequence advances one token per batched step,
 // each at its own position. Uses the model's activation buffers (prefill).
 // Requires kv->slots >= n and prompt_len[i] + max_new - 1 <= kv->maxT (callers check).
 static void gpt_generate(GPT *model, KVCache *kv, int n, const int *prompt_ids, const int *prompt_off,

@@ -32,11 +32,12 @@ in [0,99], and every division is exact (problems are resampled otherwise).
 Where P comes from is a SynthHabits: by type, the column above, one P per event type
 whatever the wording (the default); or by phrasing, where P is tied to the question's
 sentence: each habit's event type has "heavy" phrasings with P = p (0.8 by default) and
-"light" ones with P = 1 - p (two of three heavy for give and buy, one of three for times
-and split, so at p = 0.8 a type's mean P stays near the column's). By type, P sits close to greedy decoding's
-threshold of 0.5 and small differences in the model's calibration decide which habits
-greedy takes; by phrasing, greedy takes a habit for the 0.8 sentences and not for the 0.2
-ones, while samples at T = 1 still write the right method one time in five.
+"light" ones with P = 1 - p (two of three heavy for give and buy, one of three for
+times and split, so at p = 0.8 a type's mean P stays near the column's). By type, P
+sits close to greedy decoding's threshold of 0.5 and small differences in the model's
+calibration decide which habits greedy takes; by phrasing, greedy takes a habit for the
+heavy sentences and not for the light ones, while samples at T = 1 still write the right
+method for a heavy sentence with probability 1 - p.
 
 Library use: #define SYNTH_NO_MAIN, then #include "data/synth.c". A habit mask has bit
 i set when event i uses its habit (bits of events without a habit are ignored).

@@ -4,10 +4,10 @@
 #
 #   [SIMD=avx512|avx2|neon|none] dev/habits.sh [N_SEEDS] [OUT_DIR] [PRETRAIN_FLAGS...]
 #
-# e.g. dev/habits.sh 3 out-habits-07 --habit-p 0.7. Seed s pretrains OUT_DIR/seed-s/base.bin
-# with the default recipe but --habits phrasing (and PRETRAIN_FLAGS),
-# then runs the default RLME and RLVR from it (`./train_rlme --seed s --base ...`): about
-# 14 minutes each on the README's 2-core Zen 4. Finished runs are kept. Then dev/bands.py
+# e.g. dev/habits.sh 3 out-habits-07 --habit-p 0.7. Seed s pretrains
+# OUT_DIR/seed-s/base.bin with the default recipe but --habits phrasing (and
+# PRETRAIN_FLAGS), then runs the default RLME and RLVR from it (`./train_rlme --seed s
+# --base ...`): about 14 minutes each on the README's 2-core Zen 4. Finished runs are kept. Then dev/bands.py
 # writes OUT_DIR/bands.svg and the table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
