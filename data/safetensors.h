@@ -325,6 +325,9 @@ static inline int st__open_index(StSet *set, const char *path, char *err, size_t
         if (!*s || strchr(s, '/') || !strcmp(s, ".") || !strcmp(s, ".."))
             ST__FAIL("%s: weight_map[\"%s\"] = \"%s\" is not a plain file name in the index's directory", path,
                      m->key, s);
+        if (strlen(s) > 255)
+            ST__FAIL("%s: weight_map[\"%s\"] names a file of %zu bytes (a file name has at most 255)", path, m->key,
+                     strlen(s));
         shards[i] = s;
     }
     qsort(shards, map->len, sizeof(char *), st__cmp_str);

@@ -766,7 +766,9 @@ static void test_sharded(void) {
         if (rc == 0) st_close(&s);
         CHECK(chdir(cwd) == 0, "chdir back");
     }
-    // what the index and the shards must agree on
+    // what the index and the shards must agree on (L256: a name one byte over a file name's limit)
+#define L16 "abcdefghijklmnop"
+#define L256 L16 L16 L16 L16 L16 L16 L16 L16 L16 L16 L16 L16 L16 L16 L16 L16
     static const struct { const char *map; int names; const char *want; } cases[] = { // names: 0 index, 1 shard 1
         {"{\"a\": \"" S1 "\", \"b\": \"" S1 "\", \"c\": \"" S2 "\", \"d\": \"" S2 "\"}", 0,
          "tensor \"d\" is missing from its shard " S2},
@@ -779,6 +781,7 @@ static void test_sharded(void) {
         {"{\"a\": \"..\"}", 0, "is not a plain file name"},
         {"{\"a\": \".\"}", 0, "is not a plain file name"},
         {"{\"a\": \"\"}", 0, "is not a plain file name"},
+        {"{\"a\": \"" L256 "\"}", 0, "weight_map[\"a\"] names a file of 256 bytes (a file name has at most 255)"},
         {"{\"a\": 3}", 0, "weight_map[\"a\"] must be a file name, not the integer 3"},
         {"{}", 0, "weight_map lists no tensors"},
         {"[]", 0, "\"weight_map\" must be an object, not an array"},
@@ -792,6 +795,8 @@ static void test_sharded(void) {
                                              : tmp_path("nope.safetensors"));
         expect_refused(index, names, cases[i].want, what);
     }
+#undef L16
+#undef L256
     // the index itself
     write_file(index, "{\"weight_map\": {\"a\": ", 21);
     expect_refused(index, index, "not valid JSON: line 1, byte 21: unexpected end of input", "index not JSON");
