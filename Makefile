@@ -5,8 +5,11 @@
 #   CC=clang     any C11 compiler works; -march=native and OpenMP are used when accepted
 #   SIMD=avx512|avx2|neon|none   the GEMM micro-kernel by name (default: the best the
 #                CPU has); none is the plain-C kernel. One the CPU or the compiler cannot
-#                do is refused. Each kernel rounds differently: see README, "Determinism"
+#                do is refused. Bits differ between kernels and vector widths: see README,
+#                "What it reproduces"
 #   `make fuzz`  libFuzzer targets (needs clang and libclang-rt-*-dev), FUZZ_SECONDS each
+#   MPI=1        train_rlme built with mpicc (MPICC), for data-parallel ranks under
+#                mpirun (needs libopenmpi-dev); `make test MPI=1` adds test/test_mpi.sh
 
 CC ?= cc
 CFLAGS ?= -O3
@@ -77,16 +80,29 @@ ifneq ($(SIMD),)
   BIN := $(BIN)-$(SIMD)
 endif
 
-# the flags each binary was built with: changing them (SIMD=, SANITIZE=, CC=) rebuilds
+# MPI=1: train_rlme through mpicc with -DRLME_MPI (data/dist.h); nothing else changes
+MPICC ?= mpicc
+MPI_CC = $(MPICC) -DRLME_MPI
+ifeq ($(MPI),1)
+  ifeq ($(shell command -v $(MPICC)),)
+    $(error MPI=1: $(MPICC) not found (install Debian's libopenmpi-dev and openmpi-bin))
+  endif
+  TRAIN_CC = $(MPI_CC)
+else
+  TRAIN_CC = $(CC)
+endif
+
+# the flags each binary was built with: changing them (SIMD=, SANITIZE=, CC=; MPI= for
+# the top-level train_rlme) rebuilds
 FLAGS_LINE := $(CC) $(CFLAGS) $(LDLIBS)
 define flags_stamp
-$(shell mkdir -p $(dir $(1)) && (echo '$(FLAGS_LINE)' | cmp -s - $(1) || echo '$(FLAGS_LINE)' > $(1)))
+$(shell mkdir -p $(dir $(1)) && (echo '$(2)' | cmp -s - $(1) || echo '$(2)' > $(1)))
 endef
 ifneq ($(filter all train_rlme tokenizer bench,$(or $(MAKECMDGOALS),all)),)
-  $(call flags_stamp,build/cflags)
+  $(call flags_stamp,build/cflags,$(TRAIN_CC) $(CFLAGS) $(LDLIBS))
 endif
-ifneq ($(filter test $(BIN)/%,$(MAKECMDGOALS)),)
-  $(call flags_stamp,$(BIN)/cflags)
+ifneq ($(filter test $(BIN)/% $(BIN)-mpi/%,$(MAKECMDGOALS)),)
+  $(call flags_stamp,$(BIN)/cflags,$(FLAGS_LINE))
 endif
 .DEFAULT_GOAL := all
 build/cflags $(BIN)/cflags: ;
@@ -108,7 +124,7 @@ GSM8K_DIR ?=
 all: train_rlme tokenizer data/synth_gen data/synth/test.jsonl
 
 train_rlme: $(SOURCES) build/cflags
-	$(CC) $(CFLAGS) -o $@ train_rlme.c $(LDLIBS)
+	$(TRAIN_CC) $(CFLAGS) -o $@ train_rlme.c $(LDLIBS)
 
 TOKENIZER_SOURCES = tokenizer.c data/json.h data/nfc.h
 tokenizer: $(TOKENIZER_SOURCES) build/cflags
@@ -116,6 +132,10 @@ tokenizer: $(TOKENIZER_SOURCES) build/cflags
 
 $(BIN)/train_rlme: $(SOURCES) $(BIN)/cflags
 	$(CC) $(CFLAGS) -o $@ train_rlme.c $(LDLIBS)
+
+$(BIN)-mpi/train_rlme: $(SOURCES) $(BIN)/cflags
+	@mkdir -p $(dir $@)
+	$(MPI_CC) $(CFLAGS) -o $@ train_rlme.c $(LDLIBS)
 
 $(BIN)/tokenizer: $(TOKENIZER_SOURCES) $(BIN)/cflags
 	$(CC) $(CFLAGS) -o $@ tokenizer.c $(LDLIBS)
@@ -166,6 +186,8 @@ test: $(addprefix $(BIN)/,$(TESTS)) $(BIN)/train_rlme $(BIN)/tokenizer data/synt
 	    if ! command -v valgrind > /dev/null; then echo "skipped: valgrind is not installed"; \
 	    else $(MAKE) --no-print-directory $(VG_BIN)/train_rlme && TRAIN_RLME=$(VG_BIN)/train_rlme bash test/test_valgrind.sh; fi; fi
 	@if [ "$(QUICK)" != 0 ]; then echo "== test_quick"; TRAIN_RLME=$(BIN)/train_rlme bash test/test_quick.sh; fi
+	@if [ "$(MPI)" = 1 ]; then echo "== test_mpi"; $(MAKE) --no-print-directory $(BIN)-mpi/train_rlme && \
+	    TRAIN_RLME=$(BIN)/train_rlme TRAIN_RLME_MPI=$(BIN)-mpi/train_rlme bash test/test_mpi.sh; fi
 
 # the C trainer on the bench config and on the default model's size, side by side with
 # PyTorch (same model, same threads) where Debian's python3-torch is installed, and the

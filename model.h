@@ -169,8 +169,10 @@ static inline int num_threads(void) {
 // written through a small stack buffer. K needs no padding (the kernel loops kc times).
 //
 // Micro-kernels, chosen at compile time from what the target has (`make SIMD=...` picks
-// one by name; -DMM_SIMD_NONE forces the plain one). Each orders its FMAs differently,
-// so each gives its own rounding of the same products:
+// one by name; -DMM_SIMD_NONE forces the plain one). avx512 and avx2 accumulate each
+// output with one FMA per k in the same order, and give the same bits (measured); the
+// plain kernel multiplies, then adds, and rounds otherwise. (A build's bits also depend on
+// the vector width the compiler picks for the loops outside the GEMM.)
 //   avx512  AVX-512F        6 x 32  (12 zmm accumulators; same body as AVX2, wider vectors)
 //   avx2    AVX2 + FMA      6 x 16  (12 ymm accumulators, 2 B loads + 6 broadcasts per k)
 //   neon    NEON (aarch64)  8 x 8   (16 q accumulators, vfmaq_laneq_f32)
@@ -1970,6 +1972,9 @@ typedef struct {
     // nonzero (NULL: never), for stop strings that span tokens
     int (*stop)(const int *ids, int n, const void *stop_ctx);
     const void *stop_ctx;
+    // 0: one RNG stream, drawn in sequence order; 1: rng[i] is sequence i's own stream
+    // (what a sequence draws is then the same whichever others are generated with it)
+    int rng_per_sequence;
 } SampleConfig;
 
 // Prefill: runs the distinct prompts among n sequences through one full forward pass
@@ -2019,7 +2024,8 @@ static void gpt_prefill(GPT *model, KVCache *kv, int n, const int *prompt_ids, c
 // own, untempered distribution (what RL's importance ratio needs). Prompts go through one
 // prefill forward pass; then every live sequence advances one token per batched step,
 // each at its own position. Uses the model's activation buffers (prefill).
-// Requires kv->slots >= n and prompt_len[i] + max_new - 1 <= kv->maxT (callers check).
+// rng: one state, or n (sc.rng_per_sequence). Requires kv->slots >= n and
+// prompt_len[i] + max_new - 1 <= kv->maxT (callers check).
 static void gpt_generate(GPT *model, KVCache *kv, int n, const int *prompt_ids, const int *prompt_off,
                          const int *prompt_len, SampleConfig sc, uint64_t *rng, int *out, float *out_logp, int *out_len) {
     int V = model->config.vocab_size, Vp = model->config.padded_vocab_size;
@@ -2034,7 +2040,7 @@ static void gpt_generate(GPT *model, KVCache *kv, int n, const int *prompt_ids, 
         for (int j = 0; j < m; j++) {
             int i = slot[j];
             const float *logits = kv->logits + (size_t)j * Vp;
-            int y = sample_token(logits, V, sc.temperature, sc.top_p, rng, scratch);
+            int y = sample_token(logits, V, sc.temperature, sc.top_p, rng + (sc.rng_per_sequence ? i : 0), scratch);
             out[(size_t)i * sc.max_new + out_len[i]] = y;
             out_logp[(size_t)i * sc.max_new + out_len[i]] = logprob_of(logits, V, y);
             out_len[i]++;

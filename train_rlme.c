@@ -33,8 +33,9 @@ Commands (train_rlme <command> --help for each):
 
 Reading order: model.h's one objective (gpt_backward takes a weight per token) -> the
 templates below -> rl_step() -> pretrain_step() -> the two loops. The plumbing (flags,
-files and logs, the run state for --resume, the figure; score, sample, bench, convert) is in
-headers under data/, with the data. The network is in model.h, the tokenizer in tokenizer.c.
+files and logs, the run state for --resume, the figure; score, sample, bench, convert; the
+MPI ranks) is in headers under data/, with the data. The network is in model.h, the
+tokenizer in tokenizer.c.
 */
 #define TOKENIZER_NO_MAIN
 #include "tokenizer.c"
@@ -51,20 +52,26 @@ headers under data/, with the data. The network is in model.h, the tokenizer in 
 #define SYNTH_NO_MAIN
 #include "data/synth.c"
 #include "data/hf.h" // Hugging Face model directories
+#include "data/dist.h" // data-parallel ranks (MPI with `make MPI=1`)
 
 // every error: one line on stderr naming what is wrong, and exit status 2
 static const char *g_cmd = "train_rlme";
 static int g_progress_open = 0; // a progress line without its newline is on stderr
 
+// (under mpirun a rank other than 0 waits a second first and names itself: an error
+// every rank meets, a bad flag say, is then rank 0's one line, as its exit ends the job)
 static void die(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    if (g_progress_open) fputc('\n', stderr);
-    fprintf(stderr, "%s: error: ", g_cmd);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    FILE *err = dist_err();
+    if (g_rank > 0) { sleep(1); fprintf(err, "rank %d: ", g_rank); }
+    if (g_progress_open) fputc('\n', err);
+    fprintf(err, "%s: error: ", g_cmd);
+    vfprintf(err, fmt, ap);
+    fputc('\n', err);
+    fflush(err);
     va_end(ap);
-    exit(2);
+    dist_exit(2);
 }
 
 // ----------------------------------------------------------------------------
@@ -425,13 +432,17 @@ static int completion_right(const TextCodec *tc, const Rollout *r, int i, const 
     return right;
 }
 
-// Completes every sequence of r (prompts filled), KV-cache slots at a time.
-static void generate_all(GPT *model, KVCache *kv, Rollout *r, SampleConfig sc, uint64_t *rng) {
-    for (int s = 0; s < r->n; s += kv->slots) {
-        int m = r->n - s < kv->slots ? r->n - s : kv->slots;
-        gpt_generate(model, kv, m, r->prompts.ids, r->off + s, r->len + s, sc, rng,
+// Completes sequences [lo, hi) of r (prompts filled), KV-cache slots at a time; rng is
+// one state, or (sc.rng_per_sequence) one per sequence of r.
+static void generate_range(GPT *model, KVCache *kv, Rollout *r, int lo, int hi, SampleConfig sc, uint64_t *rng) {
+    for (int s = lo; s < hi; s += kv->slots) {
+        int m = hi - s < kv->slots ? hi - s : kv->slots;
+        gpt_generate(model, kv, m, r->prompts.ids, r->off + s, r->len + s, sc, sc.rng_per_sequence ? rng + s : rng,
                      r->out + (size_t)s * r->max_new, r->out_logp + (size_t)s * r->max_new, r->out_len + s);
     }
+}
+static void generate_all(GPT *model, KVCache *kv, Rollout *r, SampleConfig sc, uint64_t *rng) {
+    generate_range(model, kv, r, 0, r->n, sc, rng);
 }
 
 // Packs sequences idx[0..B) as prompt+completion rows of one micro-batch (T = the
@@ -468,10 +479,11 @@ static int cmp_total_len(const void *a, const void *b) {
     int li = r->len[i] + r->out_len[i], lj = r->len[j] + r->out_len[j];
     return li != lj ? li - lj : i - j;
 }
-static void sort_by_length(const Rollout *r, int *order) {
-    for (int i = 0; i < r->n; i++) order[i] = i;
+// order[0 .. hi - lo) = sequences [lo, hi) by length
+static void sort_by_length(const Rollout *r, int lo, int hi, int *order) {
+    for (int i = lo; i < hi; i++) order[i - lo] = i;
     g_sort_rollout = r;
-    qsort(order, r->n, sizeof(int), cmp_total_len);
+    qsort(order, hi - lo, sizeof(int), cmp_total_len);
 }
 
 // Buffers of a micro-batch of whole sequences, up to MB rows of the context.
@@ -498,11 +510,12 @@ static int forward_sequences(GPT *model, const Rollout *r, const int *idx, int B
     return Tm;
 }
 
-// log pi(completion token j of sequence i) under `model`, for every completion token
-static void completion_logp(GPT *model, const Rollout *r, const int *order, int MB, float *out) {
+// log pi(completion token j of sequence i) under `model`, for every completion token of
+// the n sequences order[0..n), micro-batches of MB
+static void completion_logp(GPT *model, const Rollout *r, const int *order, int n, int MB, float *out) {
     MicroBatch m = micro_alloc(MB, model->config.max_seq_len);
-    for (int i0 = 0; i0 < r->n; i0 += MB) {
-        int B = i0 + MB < r->n ? MB : r->n - i0, Tm = forward_sequences(model, r, order + i0, B, &m);
+    for (int i0 = 0; i0 < n; i0 += MB) {
+        int B = i0 + MB < n ? MB : n - i0, Tm = forward_sequences(model, r, order + i0, B, &m);
         for (int b = 0; b < B; b++) for (int j = 0; j < r->out_len[order[i0 + b]]; j++)
             out[(size_t)order[i0 + b] * r->max_new + j] = model->logp[(size_t)b * Tm + r->len[order[i0 + b]] + j - 1];
     }
@@ -558,15 +571,19 @@ typedef struct {
 
 typedef struct { double kl, entropy, clip_frac; float grad_norm; } UpdateStats;
 
-// Everything one RL step produces, for the update and the log.
+// Everything one RL step produces, for the update and the log. Under mpirun each rank
+// samples, rewards and differentiates its own sequences [lo, hi), whole groups (all n
+// in one process); completions, rewards and statistics are then shared by all ranks.
 typedef struct {
     Rollout r;             // P*G sequences: sequence i answers prompt i / G
+    int lo, hi;            // this rank's sequences
     int *prompt_of;        // (n) index into the rl split
     const char **question; // (n) the question sequence i answers (text only: the evaluators read it)
+    uint64_t *rng;         // (n) each sequence's sampling stream, from the step's seed and i
     float *reward, *adv;   // (n)
     float *p_correct;      // (n) evaluator's p(Yes) for META_CORRECT (rlme; diagnostics)
     float *ref_logp;       // (n, max_new) log pi_ref of each completion token (KL)
-    int *order;            // (n) sequences by length: the order of micro-batches
+    int *order;            // (hi - lo) this rank's sequences by length: the order of micro-batches
     UpdateStats first, last; // of the first update (entropy, KL at the rollout policy) and the last
     double sec_rollout, sec_reward, sec_update;
 } Batch;
@@ -574,7 +591,9 @@ typedef struct {
 // ---- 1. sample -------------------------------------------------------------
 
 // P prompts from the rl split (questions only), G completions each at the rollout
-// temperature; the completions leave room for the evaluator's meta-question.
+// temperature; the completions leave room for the evaluator's meta-question. Each
+// completion draws from its own stream, so a rank that samples some of them draws what
+// one process would.
 static void sample_rollouts(const RLArgs *a, Learner *L, Batch *batch) {
     Rollout *r = &batch->r;
     int P = a->prompts, G = a->group, longest = 0, maxT = L->policy->config.max_seq_len;
@@ -591,8 +610,14 @@ static void sample_rollouts(const RLArgs *a, Learner *L, Batch *batch) {
     if (r->max_new < 1)
         die("a prompt of %d tokens leaves no room for a completion in the context of %d", longest, maxT);
     SampleConfig sc = completion_config(L->tc, a->temperature, r->max_new);
-    generate_all(L->policy, L->kv, r, sc, &L->rng);
-    sort_by_length(r, batch->order);
+    sc.rng_per_sequence = 1;
+    uint64_t step_seed = rng_u64(&L->rng);
+    for (int i = 0; i < r->n; i++) batch->rng[i] = rng_seed(step_seed + (uint64_t)i);
+    generate_range(L->policy, L->kv, r, batch->lo, batch->hi, sc, batch->rng);
+    dist_gather(r->out, P, (size_t)G * r->max_new * sizeof(int));
+    dist_gather(r->out_logp, P, (size_t)G * r->max_new * sizeof(float));
+    dist_gather(r->out_len, P, G * sizeof(int));
+    sort_by_length(r, batch->lo, batch->hi, batch->order);
 }
 
 // ---- 2. reward --------------------------------------------------------------
@@ -622,12 +647,12 @@ static void rollout_reencode(const Rollout *r, const char *const *question, cons
     free(comps);
 }
 
-// p[i] = evaluator ev's verdict p(Yes) on every sequence of r, read after "Verdict:" of
-// template(question, completion, mq), with reference[i]'s true answer in it where the
-// array and its entry are not NULL (RLME-GT); micro-batches in `order`
-static void ask_evaluator(GPT *ev, TextCodec *ecodec, const Rollout *r, const int *order, const char *mq,
+// p[i] = evaluator ev's verdict p(Yes) on the n sequences i = order[0..n) of r, read
+// after "Verdict:" of template(question, completion, mq), with reference[i]'s true answer
+// in it where the array and its entry are not NULL (RLME-GT); micro-batches of MB
+static void ask_evaluator(GPT *ev, TextCodec *ecodec, const Rollout *r, const int *order, int n, const char *mq,
                           const char *const *reference, int MB, int raw, const char *name, float *p) {
-    int n = r->n, maxT = ev->config.max_seq_len;
+    int maxT = ev->config.max_seq_len;
     int *tokens = malloc((size_t)MB * maxT * sizeof(int)), *end = malloc(MB * sizeof(int));
     size_t *row = malloc(MB * sizeof(size_t));
     TokIds plain = {0}, *with_ref = calloc(MB, sizeof(TokIds));
@@ -660,7 +685,7 @@ static void ask_evaluator(GPT *ev, TextCodec *ecodec, const Rollout *r, const in
 // (--gt-frac F > 0), which shows them the true answer for a fraction F of the samples,
 // drawn per sample (the paper's RLME-10GT and RLME-1GT: the two RLME runs that read labels).
 static void meta_evaluate(const RLArgs *a, Learner *L, Batch *batch) {
-    int n = batch->r.n, worst = !strcmp(a->aggregate, "min");
+    int n = batch->r.n, lo = batch->lo, hi = batch->hi, worst = !strcmp(a->aggregate, "min");
     float *p = malloc(n * sizeof(float));
     const char **reference = a->gt_frac > 0 ? calloc(n, sizeof(char *)) : NULL;
     for (int i = 0; reference && i < n; i++)
@@ -673,9 +698,9 @@ static void meta_evaluate(const RLArgs *a, Learner *L, Batch *batch) {
         if (e->foreign) rollout_reencode(&batch->r, batch->question, L->tc, ecodec, &view);
         for (int k = 0; k < a->n_meta; k++) {
             ask_evaluator(e->model ? e->model : L->policy, ecodec, e->foreign ? &view : &batch->r, batch->order,
-                          a->meta[k].question, reference, a->micro_batch, a->raw_prob, e->path, p);
+                          hi - lo, a->meta[k].question, reference, a->micro_batch, a->raw_prob, e->path, p);
             int diag = j == 0 && !strcmp(a->meta[k].question, META_CORRECT);
-            for (int i = 0; i < n; i++) {
+            for (int i = lo; i < hi; i++) {
                 float pi = p[i] < 1e-6f ? 1e-6f : p[i]; // log 0 would make one sample dominate the group
                 if (worst) batch->reward[i] = fminf(batch->reward[i], logf(pi));
                 else batch->reward[i] += e->weight * a->meta[k].weight * logf(pi);
@@ -684,6 +709,9 @@ static void meta_evaluate(const RLArgs *a, Learner *L, Batch *batch) {
         }
         if (e->foreign) rollout_free(&view);
     }
+    int G = a->group;
+    dist_gather(batch->reward, a->prompts, G * sizeof(float));
+    dist_gather(batch->p_correct, a->prompts, G * sizeof(float));
     free(p); free(reference);
 }
 
@@ -729,8 +757,10 @@ static int cispo_weight(float logp, float logp_behaviour, float logp_ref, float 
 
 // One optimizer step over the whole rollout batch: micro-batches accumulate the
 // gradient of the CISPO objective (through cispo_weight's c_t), then clip + AdamW.
-// The policy's entropy is measured when asked (the first pass: the rollout policy).
-// A non-finite gradient is not applied; returns whether the step was.
+// Under mpirun each rank's micro-batches are its own sequences, and the gradients and
+// statistics are summed across ranks before the clip. The policy's entropy is measured
+// when asked (the first pass: the rollout policy). A non-finite gradient is not
+// applied; returns whether the step was.
 static int cispo_update(const RLArgs *a, GPT *policy, const Batch *batch, AdamWConfig opt, int want_entropy,
                         UpdateStats *st) {
     const Rollout *r = &batch->r;
@@ -740,8 +770,8 @@ static int cispo_update(const RLArgs *a, GPT *policy, const Batch *batch, AdamWC
     MicroBatch m = micro_alloc(MB, policy->config.max_seq_len);
     double kl = 0.0, entropy = 0.0;
     gpt_zero_grad(policy);
-    for (int i0 = 0; i0 < r->n; i0 += MB) {
-        int B = i0 + MB < r->n ? MB : r->n - i0, Tm = forward_sequences(policy, r, batch->order + i0, B, &m);
+    for (int i0 = 0, n = batch->hi - batch->lo; i0 < n; i0 += MB) {
+        int B = i0 + MB < n ? MB : n - i0, Tm = forward_sequences(policy, r, batch->order + i0, B, &m);
         memset(m.c, 0, (size_t)B * Tm * sizeof(float));
         for (int b = 0; b < B; b++) {
             int i = batch->order[i0 + b];
@@ -756,6 +786,10 @@ static int cispo_update(const RLArgs *a, GPT *policy, const Batch *batch, AdamWC
         }
         gpt_backward(policy, m.c);
     }
+    double sums[3] = {kl, entropy, (double)n_clipped};
+    dist_sum_doubles(sums, 3);
+    kl = sums[0], entropy = sums[1], n_clipped = (long)sums[2];
+    dist_sum_floats(policy->grads_memory, policy->num_parameters);
     st->grad_norm = gpt_clip_grad_norm(policy, a->clip_norm);
     int applied = isfinite(st->grad_norm);
     if (applied) gpt_adamw_update(policy, opt);
@@ -785,7 +819,7 @@ static const char *rl_step(const RLArgs *a, Learner *L, Batch *batch, int step) 
     // 3. A_i = (r_i - mean_group r) / std_group r
     group_advantages(batch->reward, batch->adv, a->prompts, a->group, strcmp(a->scale_rewards, "none") != 0);
     // 4. log pi_ref(y_t) under the initial policy
-    completion_logp(L->ref, &batch->r, batch->order, a->micro_batch, batch->ref_logp);
+    completion_logp(L->ref, &batch->r, batch->order, batch->hi - batch->lo, a->micro_batch, batch->ref_logp);
     // 5. CISPO: c_t = sg(clip rho_t) A_i / N_tok + beta (pi_ref/pi - 1) / N_tok; backward, clip, AdamW
     const char *fault = NULL;
     for (int u = 0; u < a->updates && !fault; u++) {
@@ -951,11 +985,19 @@ static PretrainStats pretrain_step(const PretrainArgs *a, GPT *model, TextCodec 
         w_sum += pb->c[b * T + t];
     }
     for (int i = 0; i < B * T; i++) pb->c[i] = (float)(pb->c[i] / w_sum);
+    // under mpirun each rank runs rows [lo, hi) of the batch, and the loss and the
+    // gradient are summed across ranks (one process: all rows)
+    int lo, hi;
+    dist_slice(B, &lo, &hi);
+    const float *c = pb->c + (size_t)lo * T;
     PretrainStats st;
-    gpt_forward(model, pb->inputs, pb->targets, B, T);
-    st.loss = (float)gpt_weighted_loss(model, pb->c);
+    gpt_forward(model, pb->inputs + (size_t)lo * T, pb->targets + (size_t)lo * T, hi - lo, T);
+    double loss = gpt_weighted_loss(model, c);
     gpt_zero_grad(model);
-    gpt_backward(model, pb->c);
+    gpt_backward(model, c);
+    dist_sum_doubles(&loss, 1);
+    dist_sum_floats(model->grads_memory, model->num_parameters);
+    st.loss = (float)loss;
     st.grad_norm = gpt_clip_grad_norm(model, 1.0f);
     st.lr = lr_schedule(step, a->steps, a->warmup, a->lr, a->min_lr_frac);
     AdamWConfig opt = {.lr = st.lr, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f, .weight_decay = a->weight_decay};
@@ -975,6 +1017,54 @@ static char *pretrain_flags(const PretrainArgs *a);
 static char *rl_flags(const RLArgs *a);
 static RunState *state_resume(const char *path, int resume, const char *flags);
 static void state_close(RunState *s);
+
+// ---- ranks (mpirun): every rank runs the same run, on the same weights ------------
+
+static uint64_t problems_hash(const Problems *P, uint64_t h) {
+    for (int i = 0; i < P->n; i++) {
+        h = dist_hash(h, P->question[i], strlen(P->question[i]) + 1);
+        h = dist_hash(h, P->gold[i], strlen(P->gold[i]) + 1);
+    }
+    return h;
+}
+static uint64_t weights_hash(const GPT *m) {
+    return dist_hash(DIST_HASH_START, m->params_memory, m->num_parameters * sizeof(float));
+}
+
+static uint64_t tokenizer_hash(const Tokenizer *t) {
+    uint64_t h = dist_hash(DIST_HASH_START, t->tok_bytes, t->tok_off[t->vocab_size]);
+    h = dist_hash(h, t->m_left, t->n_merges * sizeof(int));
+    return dist_hash(h, t->m_right, t->n_merges * sizeof(int));
+}
+
+// At the start: the flags that shape the run, the problems, the model and its tokenizer
+// (--init, --tokenizer, --resume).
+static void ranks_agree_at_start(const char *flags, const Problems *x, const Problems *y, const GPT *model,
+                                 const Tokenizer *tok) {
+    if (g_ranks == 1) return;
+    const char *hint = "start every rank with the same flags and the same files";
+    dist_agree("the flags", hint, dist_hash(DIST_HASH_START, flags, strlen(flags)));
+    dist_agree("the problems (--data)", hint, problems_hash(y, problems_hash(x, DIST_HASH_START)));
+    dist_agree("the model's weights at the start (--init, --resume)", hint, weights_hash(model));
+    dist_agree("the tokenizer", hint, tokenizer_hash(tok));
+}
+
+// At the end of a run: the time in all-reduce; and every rank waits for rank 0's files
+// (the default run's RL reads the base that pretraining wrote).
+static void ranks_report(void) {
+    if (g_ranks == 1) return;
+    fprintf(stderr, "%d ranks: %.3f s in the gradients' all-reduce (rank 0)\n", g_ranks, g_allreduce_seconds);
+    g_allreduce_seconds = 0.0;
+    dist_barrier();
+}
+
+// At every evaluation: the weights are still the same on every rank.
+static void ranks_agree_on_weights(const GPT *model, int step) {
+    if (g_ranks == 1) return;
+    char what[64];
+    snprintf(what, sizeof(what), "the weights after step %d", step);
+    dist_agree(what, "the ranks have drifted apart (do all hosts run the same build?)", weights_hash(model));
+}
 
 // ---- pretraining -------------------------------------------------------------
 
@@ -1081,6 +1171,8 @@ static void pretrain_open(PretrainRun *run, const PretrainArgs *args) {
     fprintf(stderr, "model: %d layers, %d heads, %d channels, context %d, vocab %d: %zu parameters\n", a->layers,
             a->heads, a->channels, a->seq, run->model.config.vocab_size, run->model.num_parameters);
     require_prompts_fit(&run->test, a->eval_n, &run->tc, a->seq, 1);
+    if (a->batch < g_ranks) die("--batch %d: fewer rows than the %d ranks", a->batch, g_ranks);
+    ranks_agree_at_start(run->flags, &run->train, &run->test, &run->model, &run->tc.tok);
     kvcache_init(&run->kv, run->model.config, 128, run->model.config.max_seq_len);
     PretrainBatch *pb = &run->pb;
     pb->rows = malloc((size_t)B * (T + 1) * sizeof(int)); pb->counted = malloc((size_t)B * (T + 1) * sizeof(int));
@@ -1091,6 +1183,7 @@ static void pretrain_open(PretrainRun *run, const PretrainArgs *args) {
 // greedy test accuracy and the judge's AUROC, printed with one example; acc gets the CSV columns
 static void pretrain_evaluate(PretrainRun *run, int step, char *acc, size_t cap) {
     char *sample = NULL;
+    ranks_agree_on_weights(&run->model, step);
     int n_eval = run->a.eval_n < run->test.n ? run->a.eval_n : run->test.n;
     run->prog.last_acc = greedy_accuracy(&run->model, &run->tc, &run->kv, &run->test, n_eval, run->a.max_new, &sample);
     double auc_habit, auc_slip;
@@ -1161,6 +1254,7 @@ static float run_pretrain(const PretrainArgs *args) {
         progress("pretrain", step + 1 - first_step, a->steps - first_step, t_start, extra);
         // the latest model is on disk before every evaluation, and when stopping
         int next = step + 1;
+        stop_sync();
         if (next % a->eval_every == 0 || next == a->steps || stop_requested(prog->bad_in_row)) {
             PretrainProgress at = *prog;
             at.step = next;
@@ -1171,6 +1265,7 @@ static float run_pretrain(const PretrainArgs *args) {
     prog->step = a->steps + 1; // complete
     pretrain_save(&run, *prog);
     fprintf(stderr, "wrote %s and %s (%.1f min)\n", a->out, csv_path(run.log), (now_seconds() - t_start) / 60);
+    ranks_report();
     float acc = prog->last_acc;
     pretrain_close(&run);
     return acc;
@@ -1250,6 +1345,7 @@ static void rl_evaluate(RLRun *run, int step, char *acc, size_t cap, char *val, 
     const RLArgs *a = run->a;
     RLResult *res = run->res;
     TestAccuracy t = step == 0 ? a->base : (TestAccuracy){NAN, NAN, NAN, NAN};
+    ranks_agree_on_weights(&run->policy, step);
     int n_test = a->eval_n < run->test.n ? a->eval_n : run->test.n;
     uint64_t seed = (uint64_t)a->seed << 32 | (uint32_t)step; // the sampled accuracy's draws, for every resume alike
     if (isnan(t.greedy)) t.greedy = greedy_accuracy(&run->policy, &run->tc, &run->kv, &run->test, n_test, a->max_new,
@@ -1296,6 +1392,11 @@ static void rl_open(RLRun *run, RLArgs *a, RLResult *res) {
     run->flags = rl_flags(a);
     path_with_ext(a->out, ".state", run->state_path, sizeof(run->state_path));
     RunState *saved = state_resume(run->state_path, a->resume, run->flags);
+    if (P < g_ranks) die("--prompts %d: fewer prompts than the %d ranks", P, g_ranks);
+    ranks_agree_at_start(run->flags, &run->rl, &run->test, &run->policy, &run->tc.tok);
+    for (int j = 0; j < a->n_eval && g_ranks > 1; j++)
+        if (a->ev[j].model == &a->ev[j].own)
+            dist_agree(a->ev[j].path, "start every rank with the same files", weights_hash(&a->ev[j].own));
     kvcache_init(&run->kv, run->policy.config, n > 128 ? n : 128, run->policy.config.max_seq_len);
     Learner *L = &run->L;
     L->policy = &run->policy; L->ref = &run->ref; L->tc = &run->tc; L->kv = &run->kv; L->rl = &run->rl;
@@ -1304,7 +1405,10 @@ static void rl_open(RLRun *run, RLArgs *a, RLResult *res) {
     for (int i = 0; i < run->rl.n; i++) L->order[i] = i;
     Batch *batch = &run->batch;
     rollout_alloc(&batch->r, n, a->max_new);
+    dist_slice(P, &batch->lo, &batch->hi);
+    batch->lo *= G, batch->hi *= G;
     batch->prompt_of = malloc(n * sizeof(int)); batch->question = malloc(n * sizeof(char *));
+    batch->rng = malloc(n * sizeof(uint64_t));
     batch->reward = malloc(n * sizeof(float)); batch->adv = malloc(n * sizeof(float));
     batch->p_correct = malloc(n * sizeof(float));
     batch->ref_logp = malloc((size_t)n * a->max_new * sizeof(float)); batch->order = malloc(n * sizeof(int));
@@ -1320,6 +1424,7 @@ static void rl_open(RLRun *run, RLArgs *a, RLResult *res) {
     if (saved) {
         rl_restore(saved, run);
         state_close(saved);
+        ranks_agree_on_weights(&run->policy, run->step - 1);
         if (run->step > a->steps) fprintf(stderr, "%s: the run is already complete\n", run->state_path);
         else fprintf(stderr, "resuming %s at step %d of %d\n", run->state_path, run->step, a->steps);
     } else {
@@ -1380,7 +1485,7 @@ static void rl_close(RLRun *run) {
     csv_close(run->log);
     kvcache_free(&run->kv);
     rollout_free(&batch->r);
-    free(batch->prompt_of); free(batch->question); free(batch->reward); free(batch->adv); free(batch->p_correct);
+    free(batch->prompt_of); free(batch->question); free(batch->rng); free(batch->reward); free(batch->adv); free(batch->p_correct);
     free(batch->ref_logp); free(batch->order); free(run->L.order);
     for (int j = 0; j < a->n_eval; j++)
         if (a->ev[j].model == &a->ev[j].own) { gpt_free(&a->ev[j].own); tok_free(&a->ev[j].codec.tok); }
@@ -1405,6 +1510,7 @@ static void run_rl(RLArgs *a, RLResult *res) {
         int patience_out = acc[0] && a->patience && run.best.since >= a->patience;
         if (patience_out) res->steps = step;
         // policy and state are on disk after every evaluation, at the end, and when stopping
+        stop_sync();
         if (acc[0] || stop_requested(run.bad_in_row))
             rl_save(&run, patience_out ? a->steps + 1 : step + 1, run.seconds + now_seconds() - t_start);
         stop_if_asked(run.bad_in_row, step, step + 1, a->out, run.state_path);
@@ -1420,6 +1526,7 @@ static void run_rl(RLArgs *a, RLResult *res) {
                 100 * b.greedy, 100 * b.sampled);
     }
     fprintf(stderr, "wrote %s and %s (%.1f min)\n", a->out, csv_path(run.log), res->seconds / 60);
+    ranks_report();
     rl_close(&run);
 }
 
@@ -1492,7 +1599,7 @@ static const Flag PRETRAIN_FLAGS[] = {
     {"--eval-every", "N", "800", F_INT, PT(eval_every), 1, 1e7, IN_STATE, "greedy test accuracy every N steps"},
     {"--eval-n", "N", "500", F_INT, PT(eval_n), 1, 1e6, IN_STATE, "test problems per evaluation"},
     {"--seed", "S", "1", F_INT, PT(seed), 0, 0x7fffffff, IN_STATE, "seed of the tokenizer, weights and documents"},
-    {"--threads", "N", NULL, F_INT, PT(threads), 1, 1024, NOT_IN_STATE, "OpenMP threads (default: all)"},
+    {"--threads", "N", NULL, F_INT, PT(threads), 1, 1024, NOT_IN_STATE, "OpenMP threads (default: all, shared among the ranks on one machine)"},
     {"--resume", NULL, NULL, F_SWITCH, PT(resume), 0, 0, NOT_IN_STATE,
      "continue the run saved in FILE's .state (written at every evaluation\nand on Ctrl-C), bit-identical to an "
      "uninterrupted run"},
@@ -1588,7 +1695,7 @@ static const Flag RL_FLAGS[] = {
      "with --val-n: stop after K evaluations without a better validation\naccuracy (0: run every step)"},
     {"--micro-batch", "M", "32", F_INT, RL(micro_batch), 1, 4096, IN_STATE, "sequences per forward (memory only)"},
     {"--seed", "S", "1", F_INT, RL(seed), 0, 0x7fffffff, IN_STATE, "seed of the prompt order and the sampling"},
-    {"--threads", "N", NULL, F_INT, RL(threads), 1, 1024, NOT_IN_STATE, "OpenMP threads (default: all)"},
+    {"--threads", "N", NULL, F_INT, RL(threads), 1, 1024, NOT_IN_STATE, "OpenMP threads (default: all, shared among the ranks on one machine)"},
     {"--resume", NULL, NULL, F_SWITCH, RL(resume), 0, 0, NOT_IN_STATE,
      "continue the run saved in --out's .state, to this --steps; ends\nbit-identical to an uninterrupted run"},
     {0}};
@@ -1678,7 +1785,7 @@ static const Flag DEFAULT_FLAGS[] = {
     {"--out", "DIR", NULL, F_STR, DF(out), 0, 0, 0, "output directory (default out, or out-quick with --quick)"},
     {"--seed", "S", "1", F_INT, DF(seed), 0, 0x7fffffff, 0, "seed of pretraining and of both RL runs"},
     {"--base", "CKPT", NULL, F_STR, DF(base), 0, 0, 0, "no pretraining: RL from this base (dev/seeds.sh shares one)"},
-    {"--threads", "N", NULL, F_INT, DF(threads), 1, 1024, 0, "OpenMP threads (default: all)"},
+    {"--threads", "N", NULL, F_INT, DF(threads), 1, 1024, 0, "OpenMP threads (default: all, shared among the ranks on one machine)"},
     {0}};
 
 static const char *MAIN_HELP =
@@ -1779,7 +1886,7 @@ static const Flag EVAL_FLAGS[] = {
     {"--max-new", "N", "128", F_INT, EV(max_new), 1, 65536, 0, "completion tokens at most"},
     {"--out", "FILE", NULL, F_STR, EV(out), 0, 0, 0,
      "also write each completion as a jsonl line: question, completion, its\nfinal number, the label, right"},
-    {"--threads", "N", NULL, F_INT, EV(threads), 1, 1024, 0, "OpenMP threads (default: all)"},
+    {"--threads", "N", NULL, F_INT, EV(threads), 1, 1024, 0, "OpenMP threads (default: all, shared among the ranks on one machine)"},
     {0}};
 
 // the completions of an evaluation, one jsonl line each, written atomically
@@ -1838,7 +1945,7 @@ static const Flag JUDGE_FLAGS[] = {
     {"--meta", "Q", META_CORRECT, F_STR, JU(meta), 0, 0, 0, "the meta-question"},
     {"--reference", "N", NULL, F_STR, JU(reference), 0, 0, 0, "a true final number to show the evaluator (RLME-GT)"},
     {"--template", "auto|plain|chat", "auto", F_STR, JU(prompt_template), 0, 0, 0, TEMPLATE_HELP},
-    {"--threads", "N", NULL, F_INT, JU(threads), 1, 1024, 0, "OpenMP threads (default: all)"},
+    {"--threads", "N", NULL, F_INT, JU(threads), 1, 1024, 0, "OpenMP threads (default: all, shared among the ranks on one machine)"},
     {0}};
 
 static int cmd_judge(int argc, char **argv) {
@@ -1890,6 +1997,7 @@ static int cmd_judge(int argc, char **argv) {
 
 #ifndef RLME_NO_MAIN
 int main(int argc, char **argv) {
+    dist_init(&argc, &argv);
     if (argc < 2 || argv[1][0] == '-') return cmd_default(argc, argv);
     static const struct { const char *name; int (*run)(int, char **); } commands[] = {
         {"pretrain", cmd_pretrain}, {"rl", cmd_rl}, {"eval", cmd_eval}, {"judge", cmd_judge},

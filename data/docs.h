@@ -369,7 +369,7 @@ static void judge_auroc(GPT *model, TextCodec *tc, const Problems *P, int n, dou
         valid++;
     }
     r.n = valid;
-    ask_evaluator(model, tc, &r, order, META_CORRECT, NULL, 32, 0, "judge", p);
+    ask_evaluator(model, tc, &r, order, r.n, META_CORRECT, NULL, 32, 0, "judge", p);
     for (int kind = 1; kind <= 2; kind++) { // correct (kind 0) against each wrong kind
         int k2 = 0;
         for (int c = 0; c < valid; c++)

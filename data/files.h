@@ -9,7 +9,9 @@ Included by train_rlme.c after its templates (it uses die and TextCodec).
 // Writes path atomically: a temporary file beside it, flushed (and with sync, also
 // fsync'ed), then renamed over it. A kill at any instant leaves the old file or the
 // new one, never a torn one.
+// Under mpirun only rank 0 writes (data/dist.h).
 static void write_file_atomic(const char *path, const void *data, size_t len, int sync) {
+    if (!dist_writes()) return;
     char tmp[4200];
     if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
         die("%s: path too long", path);
@@ -109,6 +111,7 @@ static SaveAs save_as_or_die(const char **out, char *buf, size_t cap, const char
 
 static void save_model_or_die(const GPT *model, TextCodec *tc, const char *out, SaveAs as) {
     char err[512], path[4096];
+    if (!dist_writes()) return; // (rank 0 writes)
     if (!as.hf) { save_checkpoint_or_die(model, tc, out); return; }
     if (hf_save(model, out, as.dtype, as.src, err, sizeof(err))) die("%s", err);
     if (as.src || !tc) return; // the tokenizer files were copied (or there is none)
@@ -276,7 +279,13 @@ static int all_finite(const float *x, int n, int step) {
     return 1;
 }
 
-static int stop_requested(int bad_in_row) { return g_stop || bad_in_row >= MAX_BAD_STEPS; }
+// Once per step, before the loop asks stop_requested: a signal is read here only, so
+// the step's save and the stop agree; under mpirun any rank's makes every rank stop
+// after the same step.
+static int g_stopping = 0;
+static void stop_sync(void) { g_stopping = dist_any(g_stop != 0); }
+
+static int stop_requested(int bad_in_row) { return g_stopping || bad_in_row >= MAX_BAD_STEPS; }
 
 // After the step's files are saved: stop the run when asked to (Ctrl-C) or when the
 // steps keep failing.
@@ -284,7 +293,7 @@ static void stop_if_asked(int bad_in_row, int step, int next, const char *out, c
     if (bad_in_row >= MAX_BAD_STEPS)
         die("stopping at step %d: %d non-finite steps in a row (the last finite weights are in %s; try a lower --lr)",
             step, bad_in_row, out);
-    if (g_stop) {
+    if (g_stopping) {
         fprintf(stderr, "\nsaved %s and %s at step %d; continue with --resume\n", out, state_path, next);
         exit(EXIT_INTERRUPTED);
     }

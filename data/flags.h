@@ -118,9 +118,14 @@ static int *parse_ids(const char *flag, const char *s, int V, int *n_out) {
     return ids;
 }
 
+// --threads N (0: all cores, shared out among the ranks mpirun started on this machine)
 static void set_threads(int threads) {
 #ifdef _OPENMP
     if (threads > 0) omp_set_num_threads(threads);
+    else if (g_local_ranks > 1) {
+        int share = omp_get_num_procs() / g_local_ranks;
+        omp_set_num_threads(share > 0 ? share : 1);
+    }
 #else
     (void)threads;
 #endif

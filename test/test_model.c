@@ -520,6 +520,17 @@ static void test_kv_decoding(GPTConfig cfg, const char *name) {
     }
     check(stops_ok, "%s: a sequence stops at its stop token", name);
     check(repeat, "%s: sampling with the same seed gives the same tokens", name);
+    // one RNG stream per sequence: a sequence sampled alone draws what it draws among
+    // the others (what lets ranks sample their own share of an RL batch)
+    SampleConfig sq = sc;
+    sq.rng_per_sequence = 1; sq.stop_token = -1;
+    uint64_t streams[3] = {rng_seed(11), rng_seed(12), rng_seed(13)}, alone = rng_seed(13);
+    gpt_generate(&model, &kv, 3, prompt, off, plen, sq, streams, out, out_logp, out_len);
+    gpt_generate(&model, &kv, 1, prompt, off + 2, plen + 2, sq, &alone, out2, lp2, len2);
+    check(len2[0] == out_len[2] && !memcmp(out2, out + 2 * 8, len2[0] * sizeof(int))
+          && !memcmp(lp2, out_logp + 2 * 8, len2[0] * sizeof(float)) && streams[2] == alone,
+          "%s: with a stream per sequence, sequence 2 sampled alone draws the same %d tokens as among three", name,
+          len2[0]);
     // top-p: with a tiny mass only the most likely token survives
     float logits[5] = {0.1f, 2.0f, -1.0f, 1.9f, 0.0f};
     ProbIndex scratch[5];

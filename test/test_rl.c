@@ -188,7 +188,8 @@ static void test_batched_judging(void) {
     }
     bt.question = qs;
     bt.reward = malloc(5 * sizeof(float)); bt.p_correct = malloc(5 * sizeof(float)); bt.order = malloc(5 * sizeof(int));
-    sort_by_length(&bt.r, bt.order);
+    bt.lo = 0, bt.hi = 5; // one process: all of them
+    sort_by_length(&bt.r, 0, 5, bt.order);
     RLArgs a;
     rl_defaults(&a);
     a.reward = "rlme";
