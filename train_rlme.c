@@ -988,7 +988,7 @@ static PretrainStats pretrain_step(const PretrainArgs *a, GPT *model, TextCodec 
     // under mpirun each rank runs rows [lo, hi) of the batch, and the loss and the
     // gradient are summed across ranks (one process: all rows)
     int lo, hi;
-    dist_slice(B, &lo, &hi);
+    dist_slice(B, g_rank, &lo, &hi);
     const float *c = pb->c + (size_t)lo * T;
     PretrainStats st;
     gpt_forward(model, pb->inputs + (size_t)lo * T, pb->targets + (size_t)lo * T, hi - lo, T);
@@ -1405,7 +1405,7 @@ static void rl_open(RLRun *run, RLArgs *a, RLResult *res) {
     for (int i = 0; i < run->rl.n; i++) L->order[i] = i;
     Batch *batch = &run->batch;
     rollout_alloc(&batch->r, n, a->max_new);
-    dist_slice(P, &batch->lo, &batch->hi);
+    dist_slice(P, g_rank, &batch->lo, &batch->hi);
     batch->lo *= G, batch->hi *= G;
     batch->prompt_of = malloc(n * sizeof(int)); batch->question = malloc(n * sizeof(char *));
     batch->rng = malloc(n * sizeof(uint64_t));

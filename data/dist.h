@@ -29,10 +29,10 @@ static FILE *dist_err(void) { return g_err_stream ? g_err_stream : stderr; }
 // 1 on the rank that writes files and prints (rank 0)
 static int dist_writes(void) { return g_rank == 0; }
 
-// the slice [*lo, *hi) of n items (groups, rows) that this rank works on
-static void dist_slice(int n, int *lo, int *hi) {
-    *lo = (int)((long)n * g_rank / g_ranks);
-    *hi = (int)((long)n * (g_rank + 1) / g_ranks);
+// the slice [*lo, *hi) of n items (groups, rows) that rank r works on
+static void dist_slice(int n, int r, int *lo, int *hi) {
+    *lo = (int)((long)n * r / g_ranks);
+    *hi = (int)((long)n * (r + 1) / g_ranks);
 }
 
 // FNV-1a over bytes, chained from h (what the ranks compare)
@@ -99,13 +99,14 @@ static void dist_barrier(void) {
     if (g_ranks > 1) MPI_Barrier(MPI_COMM_WORLD);
 }
 
-// Each rank filled items [lo, hi) of buf (dist_slice(n) of n items of `size` bytes);
+// Each rank filled items [lo, hi) of buf (dist_slice(n, its rank) of n items of `size` bytes);
 // afterwards every rank holds all n.
 static void dist_gather(void *buf, int n, size_t size) {
     if (g_ranks == 1) return;
     int *count = malloc(g_ranks * sizeof(int)), *displ = malloc(g_ranks * sizeof(int));
     for (int r = 0; r < g_ranks; r++) {
-        long lo = (long)n * r / g_ranks, hi = (long)n * (r + 1) / g_ranks;
+        int lo, hi;
+        dist_slice(n, r, &lo, &hi);
         if (hi * size > INT_MAX) {
             fprintf(dist_err(), "train_rlme: error: %d items of %zu bytes are too many for one MPI message\n", n, size);
             dist_exit(2);
