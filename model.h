@@ -1827,6 +1827,16 @@ typedef struct {
     float *att;          // (slots, NH, maxT)
 } KVCache;
 
+// How many sequences a cache of maxT positions each decodes at once: `want`, or fewer
+// where their keys and values would take more than KV_CACHE_BYTES (a real model's
+// cache is ~100 MB per sequence of 500 positions; the synthetic world's, 1 MB).
+#define KV_CACHE_BYTES ((size_t)2 << 30)
+static int kvcache_slots(GPTConfig cfg, int want, int maxT) {
+    Dims d = dims_of(cfg);
+    size_t per = 2 * (size_t)d.L * maxT * d.KV * d.hd * sizeof(float), fit = KV_CACHE_BYTES / per;
+    return fit < 1 ? 1 : fit < (size_t)want ? (int)fit : want;
+}
+
 // A cache of `slots` sequences of up to maxT <= max_seq_len positions each (a real
 // model's context is far longer than what one generation needs).
 static void kvcache_init(KVCache *kv, GPTConfig cfg, int slots, int maxT) {

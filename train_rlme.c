@@ -44,6 +44,7 @@ tokenizer in tokenizer.c.
 #endif
 #include <signal.h>
 #include <stddef.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -131,6 +132,29 @@ static void set_template_or_die(const char *t) {
     g_template = t;
 }
 
+// A few-shot prefix of the plain template (--shots FILE; NULL: none): the worked problems
+// of a GSM8K-format file, each "Question: Q\nAnswer:\nA\n\n", before every prompt, as
+// lm-evaluation-harness asks a base model GSM8K. A fixed text: its answers are the only
+// solutions RLME reads, and no label of the RL data.
+static char *g_shots = NULL;
+#define SHOTS_HELP "a few-shot prefix for the plain template: each problem of this GSM8K-format\n" \
+                   "jsonl, \"Question: Q\\nAnswer:\\nA\\n\\n\", before every prompt (base models; none by default)"
+
+static void set_shots_or_die(const char *path) {
+    if (!path) return;
+    GSMExample *ex;
+    int n;
+    char err[2048];
+    if (gsm8k_load(path, &ex, &n, err, sizeof(err))) die("%s", err);
+    if (n == 0) die("--shots %s: no problems in the file", path);
+    size_t len = 0;
+    FILE *f = open_memstream(&g_shots, &len);
+    if (!f) die("out of memory");
+    for (int i = 0; i < n; i++) fprintf(f, "Question: %s\nAnswer:\n%s\n\n", ex[i].question, ex[i].answer);
+    if (fclose(f)) die("out of memory");
+    gsm8k_free(ex, n);
+}
+
 typedef struct {
     Tokenizer tok;
     int chat;         // the chat template (g_template, and the tokenizer has CHAT_START and CHAT_END)
@@ -150,8 +174,10 @@ static void encode_append(TextCodec *tc, const char *text, TokIds *ids) {
     if (tok_encode(&tc->tok, text, strlen(text), ids) < 0) die("out of memory while encoding text");
 }
 
-// "Question: Q\nAnswer:\n", or the chat template's user turn and the assistant's start
+// "Question: Q\nAnswer:\n" (after the shots, if any), or the chat template's user turn
+// and the assistant's start
 static void encode_prompt(TextCodec *tc, const char *question, TokIds *ids) {
+    if (!tc->chat && g_shots) encode_append(tc, g_shots, ids);
     encode_append(tc, tc->chat ? CHAT_START "user\n" : "Question: ", ids);
     encode_append(tc, question, ids);
     encode_append(tc, tc->chat ? CHAT_INSTRUCTION CHAT_END "\n" CHAT_START "assistant\n" : "\nAnswer:\n", ids);
@@ -216,6 +242,8 @@ static int codec_init(TextCodec *tc, const TextConfig *cfg, char *err, size_t er
                        CHAT_START);
     int chat_model = !cfg || (cfg->eos[0] ? !strcmp(cfg->eos, CHAT_END) : cfg->chat_template == CHAT_CHATML);
     tc->chat = chatml && (!strcmp(g_template, "chat") || (!strcmp(g_template, "auto") && chat_model));
+    if (tc->chat && g_shots)
+        return set_err(err, errlen, "--shots is for the plain template, and this is a chat model: add --template plain");
     tc->stop = cfg && !tc->chat ? PLAIN_STOP : NULL;
     int own_eos = !tc->chat && cfg && cfg->eos[0];
     const char *end = tc->chat ? CHAT_END : own_eos ? cfg->eos : EOT;
@@ -330,16 +358,28 @@ static void split_tail(Problems *from, int n, Problems *to) {
 
 // Every prompt of the first n problems must leave `room` tokens of the context free
 // (for a completion, and the evaluator's meta-question): checked before any work.
-static void require_prompts_fit(const Problems *P, int n, TextCodec *tc, int maxT, int room) {
+// Returns the longest prompt's length (what a KV cache must hold besides completions).
+static int require_prompts_fit(const Problems *P, int n, TextCodec *tc, int maxT, int room) {
     TokIds ids = {0};
+    int longest = 0;
     for (int i = 0; i < n && i < P->n; i++) {
         ids.n = 0;
         encode_prompt(tc, P->question[i], &ids);
         if ((int)ids.n + room > maxT)
             die("%s:%d: the question's prompt is %zu tokens; with %d more for the answer it exceeds the model's "
                 "context of %d", P->path, P->line[i], ids.n, room, maxT);
+        if ((int)ids.n > longest) longest = (int)ids.n;
     }
     tok_ids_free(&ids);
+    return longest;
+}
+
+// A KV cache for completions of at most max_new tokens after prompts of at most `longest`:
+// that many positions (not the model's whole context), `want` sequences at once (fewer
+// for a large model: kvcache_slots)
+static void kvcache_for(KVCache *kv, GPTConfig cfg, int want, int longest, int max_new) {
+    int maxT = longest + max_new < cfg.max_seq_len ? longest + max_new : cfg.max_seq_len;
+    kvcache_init(kv, cfg, kvcache_slots(cfg, want, maxT), maxT);
 }
 
 // Fisher-Yates: a new order of order[0..n), drawn from rng
@@ -486,13 +526,18 @@ static void sort_by_length(const Rollout *r, int lo, int hi, int *order) {
     qsort(order, hi - lo, sizeof(int), cmp_total_len);
 }
 
-// Buffers of a micro-batch of whole sequences, up to MB rows of the context.
-typedef struct { int *rows, *end, *inputs, *targets; float *c; } MicroBatch;
+// Buffers of a micro-batch of whole sequences of r, up to MB rows of at most `cap`
+// tokens: r's longest prompt and max_new, within the model's context of maxT (+ the
+// token that is only a target).
+typedef struct { int cap, *rows, *end, *inputs, *targets; float *c; } MicroBatch;
 
-static MicroBatch micro_alloc(int MB, int maxT) {
-    return (MicroBatch){malloc((size_t)MB * (maxT + 1) * sizeof(int)), malloc(MB * sizeof(int)),
-                        malloc((size_t)MB * maxT * sizeof(int)), malloc((size_t)MB * maxT * sizeof(int)),
-                        malloc((size_t)MB * maxT * sizeof(float))};
+static MicroBatch micro_alloc(int MB, const Rollout *r, int maxT) {
+    int cap = 0;
+    for (int i = 0; i < r->n; i++) if (r->len[i] > cap) cap = r->len[i];
+    cap = cap + r->max_new < maxT + 1 ? cap + r->max_new : maxT + 1;
+    return (MicroBatch){cap, malloc((size_t)MB * cap * sizeof(int)), malloc(MB * sizeof(int)),
+                        malloc((size_t)MB * cap * sizeof(int)), malloc((size_t)MB * cap * sizeof(int)),
+                        malloc((size_t)MB * cap * sizeof(float))};
 }
 static void micro_free(MicroBatch *m) { free(m->rows); free(m->end); free(m->inputs); free(m->targets); free(m->c); }
 
@@ -500,7 +545,7 @@ static void micro_free(MicroBatch *m) { free(m->rows); free(m->end); free(m->inp
 // predicting the next token. Returns the rows' length; completion token j of row b is
 // predicted at b * length + r->len[idx[b]] + j - 1.
 static int forward_sequences(GPT *model, const Rollout *r, const int *idx, int B, MicroBatch *m) {
-    int T = pack_rows(r, idx, B, NULL, NULL, model->config.max_seq_len + 1, m->rows, m->end), Tm = T - 1;
+    int T = pack_rows(r, idx, B, NULL, NULL, m->cap, m->rows, m->end), Tm = T - 1;
     if (T < 0) die("internal error: a rollout exceeds the context");
     for (int b = 0; b < B; b++) for (int t = 0; t < Tm; t++) {
         m->inputs[(size_t)b * Tm + t] = m->rows[(size_t)b * T + t];
@@ -513,7 +558,7 @@ static int forward_sequences(GPT *model, const Rollout *r, const int *idx, int B
 // log pi(completion token j of sequence i) under `model`, for every completion token of
 // the n sequences order[0..n), micro-batches of MB
 static void completion_logp(GPT *model, const Rollout *r, const int *order, int n, int MB, float *out) {
-    MicroBatch m = micro_alloc(MB, model->config.max_seq_len);
+    MicroBatch m = micro_alloc(MB, r, model->config.max_seq_len);
     for (int i0 = 0; i0 < n; i0 += MB) {
         int B = i0 + MB < n ? MB : n - i0, Tm = forward_sequences(model, r, order + i0, B, &m);
         for (int b = 0; b < B; b++) for (int j = 0; j < r->out_len[order[i0 + b]]; j++)
@@ -544,6 +589,7 @@ typedef struct { float greedy, greedy_se, sampled, sampled_se; } TestAccuracy;
 // the flags of `rl` (the table RL_FLAGS below says what each one does)
 typedef struct {
     const char *init, *out, *out_dtype, *log_path, *data_dir, *reward, *scale_rewards, *aggregate, *prompt_template;
+    const char *shots;
     int steps, prompts, group, updates, max_new, eval_every, eval_n, eval_k, seed, threads, micro_batch, raw_prob;
     int val_n, patience, resume;
     float lr, eps_low, eps_high, kl_beta, clip_norm, temperature, weight_decay, gt_frac;
@@ -767,7 +813,7 @@ static int cispo_update(const RLArgs *a, GPT *policy, const Batch *batch, AdamWC
     int MB = a->micro_batch;
     long n_tok = 0, n_clipped = 0;
     for (int i = 0; i < r->n; i++) n_tok += r->out_len[i];
-    MicroBatch m = micro_alloc(MB, policy->config.max_seq_len);
+    MicroBatch m = micro_alloc(MB, r, policy->config.max_seq_len);
     double kl = 0.0, entropy = 0.0;
     gpt_zero_grad(policy);
     for (int i0 = 0, n = batch->hi - batch->lo; i0 < n; i0 += MB) {
@@ -839,7 +885,7 @@ static const char *rl_step(const RLArgs *a, Learner *L, Batch *batch, int step) 
 static void test_rollout(GPT *model, TextCodec *tc, KVCache *kv, char *const *question, int n, int k,
                          float temperature, uint64_t seed, int max_new, Rollout *r) {
     rollout_alloc(r, n * k, max_new);
-    int longest = 0, maxT = model->config.max_seq_len;
+    int longest = 0, maxT = kv->maxT;
     for (int i = 0; i < n; i++) {
         int len = rollout_set_prompt(r, i * k, k, tc, question[i]);
         if (len > longest) longest = len;
@@ -1386,9 +1432,11 @@ static void rl_open(RLRun *run, RLArgs *a, RLResult *res) {
     if (a->val_n >= run->rl.n) die("--val-n %d leaves no prompts of the %d in %s", a->val_n, run->rl.n, run->rl.path);
     split_tail(&run->rl, a->val_n, &run->val);
     if (run->L.rlme) run->L.n_suffix = evaluator_room(a, &run->tc, &run->rl);
-    require_prompts_fit(&run->rl, run->rl.n, &run->tc, maxT, run->L.n_suffix + 1);
-    require_prompts_fit(&run->test, a->eval_n, &run->tc, maxT, 1);
-    require_prompts_fit(&run->val, run->val.n, &run->tc, maxT, 1);
+    int longest = require_prompts_fit(&run->rl, run->rl.n, &run->tc, maxT, run->L.n_suffix + 1);
+    int longest_test = require_prompts_fit(&run->test, a->eval_n, &run->tc, maxT, 1);
+    int longest_val = require_prompts_fit(&run->val, run->val.n, &run->tc, maxT, 1);
+    if (longest_test > longest) longest = longest_test;
+    if (longest_val > longest) longest = longest_val;
     run->flags = rl_flags(a);
     path_with_ext(a->out, ".state", run->state_path, sizeof(run->state_path));
     RunState *saved = state_resume(run->state_path, a->resume, run->flags);
@@ -1397,7 +1445,7 @@ static void rl_open(RLRun *run, RLArgs *a, RLResult *res) {
     for (int j = 0; j < a->n_eval && g_ranks > 1; j++)
         if (a->ev[j].model == &a->ev[j].own)
             dist_agree(a->ev[j].path, "start every rank with the same files", weights_hash(&a->ev[j].own));
-    kvcache_init(&run->kv, run->policy.config, n > 128 ? n : 128, run->policy.config.max_seq_len);
+    kvcache_for(&run->kv, run->policy.config, n > 128 ? n : 128, longest, a->max_new);
     Learner *L = &run->L;
     L->policy = &run->policy; L->ref = &run->ref; L->tc = &run->tc; L->kv = &run->kv; L->rl = &run->rl;
     L->opt = (AdamWConfig){.lr = a->lr, .beta1 = 0.9f, .beta2 = 0.99f, .eps = 1e-8f, .weight_decay = a->weight_decay};
@@ -1646,6 +1694,7 @@ static const Flag RL_FLAGS[] = {
      "rlme: the evaluators' belief that the answer is right (reads no label);\nrlvr: 1 if the final number is right"},
     {"--init", "CKPT", NULL, F_STR, RL(init), 0, 0, HASH_IN_STATE, "the policy to start from"},
     {"--template", "auto|plain|chat", "auto", F_STR, RL(prompt_template), 0, 0, IN_STATE, TEMPLATE_HELP},
+    {"--shots", "FILE", NULL, F_STR, RL(shots), 0, 0, HASH_IN_STATE, SHOTS_HELP},
     {"--out", "CKPT", NULL, F_STR, RL(out), 0, 0, NOT_IN_STATE,
      "the final policy (default out/<reward>.bin); DIR/ (or --init DIR):\na Hugging Face model directory"},
     {"--out-dtype", "f32|bf16", "f32", F_STR, RL(out_dtype), 0, 0, NOT_IN_STATE, "the tensors' type in a model directory"},
@@ -1724,6 +1773,7 @@ static void parse_rl_args(RLArgs *a, int argc, char **argv, int first) {
     parse_flags(RL_FLAGS, a, argc, argv, first, "usage: train_rlme rl --init CKPT --reward rlme|rlvr [options]\n"
                 "GRPO-style RL with CISPO updates from a checkpoint; the defaults are the default run's.\n", "flag");
     set_template_or_die(a->prompt_template);
+    set_shots_or_die(a->shots);
     for (int j = 0; j < a->evaluator_flags.n; j++, a->n_eval++)
         a->ev[j].path = split_weight("--evaluator", a->evaluator_flags.v[j], ':', &a->ev[j].weight);
     for (int k = 0; k < a->meta_flags.n; k++, a->n_meta++) {
@@ -1876,13 +1926,14 @@ static int cmd_default(int argc, char **argv) {
 
 // ---- eval and judge: a checkpoint's accuracy on a split, and one meta-evaluation ----
 
-typedef struct { const char *model, *data, *out, *prompt_template; int limit, max_new, threads; } EvalArgs;
+typedef struct { const char *model, *data, *out, *prompt_template, *shots; int limit, max_new, threads; } EvalArgs;
 #define EV(f) offsetof(EvalArgs, f)
 static const Flag EVAL_FLAGS[] = {
     {"--model", "CKPT", NULL, F_STR, EV(model), 0, 0, 0, "checkpoint with its tokenizer"},
     {"--data", "FILE", NULL, F_STR, EV(data), 0, 0, 0, "jsonl with \"question\" and \"answer\" (#### N) fields"},
     {"--limit", "N", NULL, F_INT, EV(limit), 1, 1e8, 0, "the first N problems only (default: all)"},
     {"--template", "auto|plain|chat", "auto", F_STR, EV(prompt_template), 0, 0, 0, TEMPLATE_HELP},
+    {"--shots", "FILE", NULL, F_STR, EV(shots), 0, 0, 0, SHOTS_HELP},
     {"--max-new", "N", "128", F_INT, EV(max_new), 1, 65536, 0, "completion tokens at most"},
     {"--out", "FILE", NULL, F_STR, EV(out), 0, 0, 0,
      "also write each completion as a jsonl line: question, completion, its\nfinal number, the label, right"},
@@ -1917,6 +1968,7 @@ static int cmd_eval(int argc, char **argv) {
                 "Greedy accuracy on a GSM8K-format split; prints accuracy: K/N = X%.\n", "flag");
     if (!e.data) die("--data FILE.jsonl is required");
     set_template_or_die(e.prompt_template);
+    set_shots_or_die(e.shots);
     set_threads(e.threads);
     GPT model;
     TextCodec tc;
@@ -1924,9 +1976,9 @@ static int cmd_eval(int argc, char **argv) {
     Problems P;
     load_problems_or_die(&P, e.data, 0);
     int n = e.limit && e.limit < P.n ? e.limit : P.n, right = 0;
-    require_prompts_fit(&P, n, &tc, model.config.max_seq_len, 1);
+    int longest = require_prompts_fit(&P, n, &tc, model.config.max_seq_len, 1);
     KVCache kv;
-    kvcache_init(&kv, model.config, n < 128 ? n : 128, model.config.max_seq_len);
+    kvcache_for(&kv, model.config, n < 128 ? n : 128, longest, e.max_new);
     Rollout r;
     greedy_rollout(&model, &tc, &kv, P.question, n, e.max_new, &r);
     for (int i = 0; i < n; i++) right += completion_right(&tc, &r, i, P.gold[i]);

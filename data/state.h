@@ -77,28 +77,50 @@ static uint64_t file_hash_or_die(const char *path) {
     return h;
 }
 
-static void state_put(Buf *b, const char *tag, const void *p, size_t n) {
+// A state being written: its bytes go straight to a temporary file, hashed on the way
+// (a real model's weights and AdamW moments are gigabytes, too many to hold a copy of),
+// and state_commit renames the file over the old state. Under mpirun only rank 0 writes
+// (f is NULL elsewhere).
+typedef struct { FILE *f; uint64_t hash; int ok; char path[1024], tmp[1100]; } StateWriter;
+
+static void state_write(StateWriter *w, const void *p, size_t n) {
+    if (!w->f || !n) return;
+    w->hash = fnv1a(w->hash, p, n);
+    w->ok = w->ok && fwrite(p, 1, n, w->f) == n;
+}
+
+static void state_put(StateWriter *w, const char *tag, const void *p, size_t n) {
     uint32_t t = TAG(tag);
     uint64_t len = n;
-    buf_put(b, &t, 4);
-    buf_put(b, &len, 8);
-    if (n) buf_put(b, p, n);
+    state_write(w, &t, 4);
+    state_write(w, &len, 8);
+    state_write(w, p, n);
 }
 
-// a new state: the magic, the version and the flags record
-static void state_begin(Buf *b, const char *flags) {
+// a new state at path: the magic, the version and the flags record
+static void state_begin(StateWriter *w, const char *path, const char *flags) {
     uint32_t version = STATE_VERSION;
-    buf_put(b, STATE_MAGIC, 8);
-    buf_put(b, &version, 4);
-    state_put(b, "FLAG", flags, strlen(flags));
+    *w = (StateWriter){.hash = FNV1A_START, .ok = 1};
+    snprintf(w->path, sizeof(w->path), "%s", path);
+    snprintf(w->tmp, sizeof(w->tmp), "%s.tmp.%d", path, (int)getpid());
+    if (dist_writes() && !(w->f = fopen(w->tmp, "wb"))) die("%s: cannot create: %s", w->tmp, strerror(errno));
+    state_write(w, STATE_MAGIC, 8);
+    state_write(w, &version, 4);
+    state_put(w, "FLAG", flags, strlen(flags));
 }
 
-// the hash, then the file, atomically and fsync'ed
-static void state_commit(Buf *b, const char *path) {
-    uint64_t h = fnv1a(FNV1A_START, b->data, b->len);
-    buf_put(b, &h, 8);
-    write_file_atomic(path, b->data, b->len, 1);
-    free(b->data);
+// the hash, then the file fsync'ed and renamed over the old state
+static void state_commit(StateWriter *w) {
+    if (!w->f) return;
+    uint64_t h = w->hash;
+    state_write(w, &h, 8);
+    int ok = w->ok && fflush(w->f) == 0 && fsync(fileno(w->f)) == 0;
+    ok = fclose(w->f) == 0 && ok;
+    if (!ok || rename(w->tmp, w->path) != 0) {
+        int e = errno;
+        remove(w->tmp);
+        die("%s: write failed: %s", w->path, strerror(e));
+    }
 }
 
 struct RunState { unsigned char *data; size_t len; char path[1024]; };
@@ -115,14 +137,15 @@ static int state_load(RunState *s, const char *path) {
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) { fclose(f); die("%s: not a regular file", path); }
     s->len = (size_t)st.st_size;
-    s->data = malloc(s->len ? s->len : 1);
-    if (!s->data) { fclose(f); die("%s: out of memory reading %zu bytes", path, s->len); }
-    size_t got = fread(s->data, 1, s->len, f);
+    if (s->len < 20) { fclose(f); die("%s: not a run state file (bad magic)", path); }
+    // mapped, not read: the kernel pages it in and may drop the pages again (a real
+    // model's state is several GB beside the model being restored from it)
+    s->data = mmap(NULL, s->len, PROT_READ, MAP_PRIVATE, fileno(f), 0);
     fclose(f);
-    if (got != s->len) die("%s: read error", path);
+    if (s->data == MAP_FAILED) { s->data = NULL; die("%s: cannot map %zu bytes: %s", path, s->len, strerror(errno)); }
     uint32_t version;
     uint64_t h;
-    if (s->len < 20 || memcmp(s->data, STATE_MAGIC, 8) != 0) die("%s: not a run state file (bad magic)", path);
+    if (memcmp(s->data, STATE_MAGIC, 8) != 0) die("%s: not a run state file (bad magic)", path);
     memcpy(&version, s->data + 8, 4);
     if (version != STATE_VERSION) die("%s: run state version %u not supported (need %u)", path, version, STATE_VERSION);
     memcpy(&h, s->data + s->len - 8, 8);
@@ -137,7 +160,10 @@ static int state_load(RunState *s, const char *path) {
     return 1;
 }
 
-static void state_close(RunState *s) { if (s) free(s->data); free(s); }
+static void state_close(RunState *s) {
+    if (s && s->data) munmap(s->data, s->len);
+    free(s);
+}
 
 // The record `tag`: its bytes and length, or NULL when absent.
 static const unsigned char *state_find(const RunState *s, const char *tag, size_t *len) {
@@ -206,7 +232,7 @@ static RunState *state_resume(const char *path, int resume, const char *flags) {
 }
 
 // weights, AdamW moments and step count of a model
-static void state_put_model(Buf *b, const GPT *m) {
+static void state_put_model(StateWriter *b, const GPT *m) {
     int32_t cfg[6] = {m->config.max_seq_len, m->config.vocab_size, m->config.padded_vocab_size,
                       m->config.num_layers, m->config.num_heads, m->config.channels};
     int32_t t = m->adam_t;
@@ -314,7 +340,7 @@ static char *rl_flags(const RLArgs *a) { return run_flags("rl", RL_FLAGS, a, a, 
 
 
 // the tokenizer, in tokenizer.c's own format
-static void state_put_tokenizer(Buf *b, const TextCodec *tc) {
+static void state_put_tokenizer(StateWriter *b, const TextCodec *tc) {
     char *mem = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&mem, &len);
@@ -349,8 +375,8 @@ static void pretrain_save(const PretrainRun *run, PretrainProgress at) {
     int32_t next_problem = ds->next_problem;
     size_t csv_len;
     const char *csv = csv_text(run->log, &csv_len);
-    Buf b = {0};
-    state_begin(&b, run->flags);
+    StateWriter b;
+    state_begin(&b, run->state_path, run->flags);
     state_put(&b, "PROG", prog, sizeof(prog));
     state_put_tokenizer(&b, &run->tc);
     state_put_model(&b, &run->model);
@@ -369,7 +395,7 @@ static void pretrain_save(const PretrainRun *run, PretrainProgress at) {
         free(texts.data);
     }
     state_put(&b, "CSVT", csv, csv_len);
-    state_commit(&b, run->state_path);
+    state_commit(&b);
 }
 
 // the document being placed when the state was saved, and where
@@ -462,8 +488,8 @@ static void rl_save(const RLRun *run, int next, double seconds) {
     int32_t next_prompt = run->L.next, n_test = res->n_test;
     size_t csv_len;
     const char *csv = csv_text(run->log, &csv_len);
-    Buf b = {0};
-    state_begin(&b, run->flags);
+    StateWriter b;
+    state_begin(&b, run->state_path, run->flags);
     state_put(&b, "PROG", prog, sizeof(prog));
     state_put_model(&b, &run->policy);
     state_put(&b, "RRNG", &run->L.rng, sizeof(run->L.rng));
@@ -478,7 +504,7 @@ static void rl_save(const RLRun *run, int next, double seconds) {
     state_put(&b, "REWD", res->reward, next * sizeof(float));
     state_put(&b, "LENG", res->length, next * sizeof(float));
     state_put(&b, "CSVT", csv, csv_len);
-    state_commit(&b, run->state_path);
+    state_commit(&b);
 }
 
 // Restores what rl_save wrote (flags checked by state_resume) into a run of --steps.

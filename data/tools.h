@@ -53,7 +53,7 @@ static int cmd_score(int argc, char **argv) {
 }
 
 typedef struct {
-    const char *model, *prompt_ids, *prompt, *question, *prompt_template;
+    const char *model, *prompt_ids, *prompt, *question, *prompt_template, *shots;
     int max_new, num, threads, print_ids, stop, seed;
     float temperature, top_p;
 } SampleArgs;
@@ -64,6 +64,7 @@ static const Flag SAMPLE_FLAGS[] = {
     {"--prompt", "TEXT", NULL, F_STR, SA(prompt), 0, 0, 0, "prompt text, encoded with the checkpoint's tokenizer"},
     {"--question", "TEXT", NULL, F_STR, SA(question), 0, 0, 0, "a problem in the RL prompt template"},
     {"--template", "auto|plain|chat", "auto", F_STR, SA(prompt_template), 0, 0, 0, TEMPLATE_HELP},
+    {"--shots", "FILE", NULL, F_STR, SA(shots), 0, 0, 0, "with --question: " SHOTS_HELP},
     {"--max-new", "N", "32", F_INT, SA(max_new), 1, 1 << 16, 0, "tokens to generate (prompt + N <= max_seq_len)"},
     {"--temperature", "T", "1", F_FLOAT, SA(temperature), 0, 100, 0, "0 = greedy"},
     {"--top-p", "P", "1", F_FLOAT, SA(top_p), 1e-6, 1, 0, "nucleus sampling mass in (0, 1]"},
@@ -80,6 +81,7 @@ static int cmd_sample(int argc, char **argv) {
                 "--prompt TEXT | --question TEXT)\nGenerates continuations: text when the checkpoint carries a "
                 "tokenizer, ids with --print-ids.\n", "flag");
     set_template_or_die(s.prompt_template);
+    set_shots_or_die(s.shots);
     set_threads(s.threads);
     GPT model;
     TextCodec tc;

@@ -50,6 +50,25 @@ run_pipeline() { # run_pipeline NAME TOKENIZER.json
     chat_base=$("${J[@]}" --model "$d/basemodel" --template chat 2>&1); auto_chat=$("${J[@]}" --model "$d/base" 2>&1)
     check "$([ -n "$auto_base" ] && [ "$auto_base" = "$plain_base" ] && [ "$chat_base" = "$auto_chat" ] && [ "$auto_base" != "$auto_chat" ] && echo 1 || echo 0)" \
           "$name: a base model's tokenizer_config.json (eos_token <|endoftext|>) judges in the plain template under auto, --template chat overrides it"
+    # a real model's context (32k-128k positions) is not what a KV cache is sized by: at
+    # 65,536 positions a cache of 128 sequences of this model is 2.1 GB, so rl and eval,
+    # which must size it by their longest prompt and --max-new, run in 1.5 GB of address
+    # space (not limited under ASan, which reserves terabytes)
+    cp -r "$d/base" "$d/longctx"
+    sed -i 's/"max_position_embeddings": [0-9]*/"max_position_embeddings": 65536/' "$d/longctx/config.json"
+    local vm=1500000; ldd "$BIN" 2>/dev/null | grep -q libasan && vm=unlimited
+    (ulimit -v $vm
+     "${RL[@]}" --init "$d/longctx" --reward rlme --steps 1 --out "$d/longctx_rl/" > /dev/null &&
+        "$BIN" eval --model "$d/longctx" --data test/gsm8k/test.jsonl --limit 2 --max-new 8 --threads 1 > /dev/null) 2> "$d.err"
+    check_run "$([ $? = 0 ] && grep -q '"max_position_embeddings": 65536' "$d/longctx_rl/config.json" && echo 1 || echo 0)" \
+              "$name: rl and eval on a model of 65,536 positions in 1.5 GB: the KV cache holds what the prompts and --max-new need" "$d.err"
+    # --shots: a base model is asked with worked problems first; a chat model refuses them
+    printf '{"question": "Ann has 2 pears. She finds 1 more. How many now?", "answer": "2+1=3\\n#### 3"}\n' > "$d/shots.jsonl"
+    local E=("$BIN" eval --data test/gsm8k/test.jsonl --limit 2 --max-new 8 --threads 1 --shots "$d/shots.jsonl")
+    "${E[@]}" --model "$d/basemodel" > /dev/null 2> "$d.err"
+    check_run "$([ $? = 0 ] && echo 1 || echo 0)" "$name: eval --shots FILE on a base model" "$d.err"
+    check "$("${E[@]}" --model "$d/base" 2>&1 | grep -q -- '--shots is for the plain template' && echo 1 || echo 0)" \
+          "$name: eval --shots on a chat model: refused, naming --template plain"
     local out
     out=$("$BIN" sample --model "$d/rlme" --question "Tom has 5 apples. He eats 2. How many are left?" --max-new 8 2> "$d.err")
     check_run "$([ $? = 0 ] && [ -n "$out" ] && echo 1 || echo 0)" "$name: sample --question on the RL-trained directory prints text" "$d.err"

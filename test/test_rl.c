@@ -514,6 +514,33 @@ static int decodes_to(TextCodec *tc, const TokIds *ids, const char *want) {
     return ok;
 }
 
+// --shots FILE: its worked problems, in the file's order, before the plain template's
+// prompt; a chat model refuses them
+static void test_shots(void) {
+    char path[] = "/tmp/rlme_shots_XXXXXX", err[512];
+    int fd = mkstemp(path);
+    const char *lines = "{\"question\": \"Ann has 2 pears.\", \"answer\": \"2+1=<<2+1=3>>3\\n#### 3\"}\n"
+                        "{\"question\": \"Bo has 7.\", \"answer\": \"#### 7\"}\n";
+    int wrote = fd >= 0 && write(fd, lines, strlen(lines)) == (ssize_t)strlen(lines);
+    if (fd >= 0) close(fd);
+    TextCodec tc = {0};
+    TokIds p = {0};
+    set_shots_or_die(path);
+    int plain = wrote && !tok_load(&tc.tok, "test/hf_tok/split.json", err, sizeof(err)) && !codec_init(&tc, NULL, err, sizeof(err));
+    if (plain) encode_prompt(&tc, "Tom has 5 apples.", &p);
+    check(plain && decodes_to(&tc, &p, "Question: Ann has 2 pears.\nAnswer:\n2+1=<<2+1=3>>3\n#### 3\n\n"
+                                       "Question: Bo has 7.\nAnswer:\n#### 7\n\nQuestion: Tom has 5 apples.\nAnswer:\n"),
+          "--shots: the file's worked problems, in order, before the plain prompt");
+    tok_free(&tc.tok);
+    tc = (TextCodec){0};
+    int refused = !tok_load(&tc.tok, "test/hf_tok/qwen2.json", err, sizeof(err)) &&
+                  codec_init(&tc, NULL, err, sizeof(err)) != 0 && strstr(err, "--shots") != NULL;
+    check(refused, "--shots refused for a chat model (the chat template)");
+    tok_free(&tc.tok); tok_ids_free(&p);
+    free(g_shots); g_shots = NULL;
+    remove(path);
+}
+
 static void test_templates(void) {
     TextCodec tc = {0};
     char err[512];
@@ -562,6 +589,7 @@ static void test_templates(void) {
     g_template = "auto";
     tok_ids_free(&p); tok_ids_free(&m); tok_ids_free(&y);
     tok_free(&tc.tok);
+    test_shots();
 }
 
 // tokenizer_config.json's say: a base model (eos_token <|endoftext|>) gets the plain
