@@ -6,18 +6,19 @@ Included by train_rlme.c after its templates (it uses die and TextCodec).
 // ----------------------------------------------------------------------------
 // files: atomic writes, directories, checkpoints that carry their tokenizer
 
-// Writes path atomically: a temporary file beside it, flushed (and with sync, also
-// fsync'ed), then renamed over it. A kill at any instant leaves the old file or the
-// new one, never a torn one.
-// Under mpirun only rank 0 writes (data/dist.h).
-static void write_file_atomic(const char *path, const void *data, size_t len, int sync) {
-    if (!dist_writes()) return;
-    char tmp[4200];
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
-        die("%s: path too long", path);
+// An atomic write: path's bytes go to a temporary file beside it (atomic_open), which is
+// flushed (and with sync, also fsync'ed), closed and renamed over path (atomic_close;
+// ok = 0 when a write failed). A kill at any instant leaves the old file or the new one,
+// never a torn one.
+static FILE *atomic_open(const char *path, char *tmp, size_t cap) {
+    if (snprintf(tmp, cap, "%s.tmp.%d", path, (int)getpid()) >= (int)cap) die("%s: path too long", path);
     FILE *f = fopen(tmp, "wb");
     if (!f) die("%s: cannot create: %s", tmp, strerror(errno));
-    int ok = fwrite(data, 1, len, f) == len && fflush(f) == 0;
+    return f;
+}
+
+static void atomic_close(FILE *f, int ok, int sync, const char *tmp, const char *path) {
+    ok = ok && fflush(f) == 0;
     if (sync) ok = ok && fsync(fileno(f)) == 0;
     ok = (fclose(f) == 0) && ok;
     if (!ok || rename(tmp, path) != 0) {
@@ -25,6 +26,14 @@ static void write_file_atomic(const char *path, const void *data, size_t len, in
         remove(tmp);
         die("%s: write failed: %s", path, strerror(e));
     }
+}
+
+// Writes path atomically. Under mpirun only rank 0 writes (data/dist.h).
+static void write_file_atomic(const char *path, const void *data, size_t len, int sync) {
+    if (!dist_writes()) return;
+    char tmp[4200];
+    FILE *f = atomic_open(path, tmp, sizeof(tmp));
+    atomic_close(f, fwrite(data, 1, len, f) == len, sync, tmp, path);
 }
 
 // mkdir -p: creates dir and its missing parents, or dies naming the one that failed

@@ -102,8 +102,7 @@ static void state_begin(StateWriter *w, const char *path, const char *flags) {
     uint32_t version = STATE_VERSION;
     *w = (StateWriter){.hash = FNV1A_START, .ok = 1};
     snprintf(w->path, sizeof(w->path), "%s", path);
-    snprintf(w->tmp, sizeof(w->tmp), "%s.tmp.%d", path, (int)getpid());
-    if (dist_writes() && !(w->f = fopen(w->tmp, "wb"))) die("%s: cannot create: %s", w->tmp, strerror(errno));
+    if (dist_writes()) w->f = atomic_open(path, w->tmp, sizeof(w->tmp));
     state_write(w, STATE_MAGIC, 8);
     state_write(w, &version, 4);
     state_put(w, "FLAG", flags, strlen(flags));
@@ -114,13 +113,7 @@ static void state_commit(StateWriter *w) {
     if (!w->f) return;
     uint64_t h = w->hash;
     state_write(w, &h, 8);
-    int ok = w->ok && fflush(w->f) == 0 && fsync(fileno(w->f)) == 0;
-    ok = fclose(w->f) == 0 && ok;
-    if (!ok || rename(w->tmp, w->path) != 0) {
-        int e = errno;
-        remove(w->tmp);
-        die("%s: write failed: %s", w->path, strerror(e));
-    }
+    atomic_close(w->f, w->ok, 1, w->tmp, w->path);
 }
 
 struct RunState { unsigned char *data; size_t len; char path[1024]; };
