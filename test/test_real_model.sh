@@ -53,10 +53,11 @@ run_pipeline() { # run_pipeline NAME TOKENIZER.json
     # a real model's context (32k-128k positions) is not what a KV cache is sized by: at
     # 65,536 positions a cache of 128 sequences of this model is 2.1 GB, so rl and eval,
     # which must size it by their longest prompt and --max-new, run in 1.5 GB of address
-    # space (not limited under ASan, which reserves terabytes)
+    # space (not limited under ASan, which reserves terabytes: a binary with __asan_init,
+    # linked in by gcc or clang)
     cp -r "$d/base" "$d/longctx"
     sed -i 's/"max_position_embeddings": [0-9]*/"max_position_embeddings": 65536/' "$d/longctx/config.json"
-    local vm=1500000; ldd "$BIN" 2>/dev/null | grep -q libasan && vm=unlimited
+    local vm=1500000; grep -qa __asan_init "$BIN" && vm=unlimited
     (ulimit -v $vm
      "${RL[@]}" --init "$d/longctx" --reward rlme --steps 1 --out "$d/longctx_rl/" > /dev/null &&
         "$BIN" eval --model "$d/longctx" --data test/gsm8k/test.jsonl --limit 2 --max-new 8 --threads 1 > /dev/null) 2> "$d.err"
