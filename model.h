@@ -1003,6 +1003,7 @@ static void attention_forward(float *out, float *att, const float *inp, int B, i
             gemm(t1 - t0, t1, hd, q + (size_t)t0 * QKV, QKV, 1, k, 1, QKV, P + (size_t)t0 * T, T, 0, NULL);
             for (int t = t0; t < t1; t++) {
                 float *a = P + (size_t)t * T, maxval = -INFINITY, sum = 0.0f;
+                #pragma omp simd reduction(max : maxval) // a max is exact in any order
                 for (int u = 0; u <= t; u++) { a[u] *= scale; maxval = a[u] > maxval ? a[u] : maxval; }
                 for (int u = 0; u <= t; u++) a[u] = fast_expf(a[u] - maxval);
                 for (int u = 0; u <= t; u++) sum += a[u];
@@ -1132,7 +1133,8 @@ static void softmax_logp_forward(float *probs, float *logp, float *entropy, cons
         const float *l = logits + (size_t)i * Vp;
         float *p = probs + (size_t)i * Vp;
         float maxval = -INFINITY;
-        for (int v = 0; v < V; v++) if (l[v] > maxval) maxval = l[v];
+        #pragma omp simd reduction(max : maxval) // a max is exact in any order
+        for (int v = 0; v < V; v++) maxval = l[v] > maxval ? l[v] : maxval;
         float sum = 0.0f;
         for (int v = 0; v < V; v++) p[v] = fast_expf(l[v] - maxval);
         for (int v = 0; v < V; v++) sum += p[v];
@@ -1929,6 +1931,7 @@ static void gpt_decode_step(const GPT *model, KVCache *kv, int n, const int *slo
                 for (int u = 0; u < len; u++) a[u] += qj * kr[u];
             }
             float maxval = -INFINITY, sum = 0.0f;
+            #pragma omp simd reduction(max : maxval) // a max is exact in any order
             for (int u = 0; u < len; u++) maxval = a[u] > maxval ? a[u] : maxval;
             for (int u = 0; u < len; u++) a[u] = fast_expf(a[u] - maxval);
             for (int u = 0; u < len; u++) sum += a[u];
