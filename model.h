@@ -980,13 +980,12 @@ static void qk_rope_backward(float *dqkv, float *dqnw, float *dknw, const float 
 // position: NH query heads, then KV key heads, then KV value heads, hd floats each
 // (QKV = (NH + 2 KV) hd); query head h reads key/value head h / (NH/KV). GPT-2 is the
 // case KV = NH, hd = C/NH. out (B,T,NH hd). att (B,NH,T,T) keeps the probabilities:
-//   att[t,u] = softmax_u( q_t . k_u / sqrt(hd) ) for u <= t
+//   att[t,u] = softmax_u( q_t . k_u / sqrt(hd) ) for u <= t (0 above the diagonal)
 //   out_t = sum_u att[t,u] v_u
 // Per (b, h) these are two matrix products, S = Q K^T and O = P V, so they run on the
 // GEMM core (single-threaded inside the parallel (b, h) loop). Causality: rows are
 // taken in blocks of ATT_BLOCK, and a block of rows [t0, t1) only needs columns
-// [0, t1), which skips most of the masked upper triangle: att[t,u] is 0 for t < u < t1
-// and never written (nor read) for u >= t1.
+// [0, t1), which skips most of the masked upper triangle.
 #define ATT_BLOCK 64
 
 static void attention_forward(float *out, float *att, const float *inp, int B, int T, int NH, int KV, int hd) {
@@ -1003,13 +1002,12 @@ static void attention_forward(float *out, float *att, const float *inp, int B, i
             gemm(t1 - t0, t1, hd, q + (size_t)t0 * QKV, QKV, 1, k, 1, QKV, P + (size_t)t0 * T, T, 0, NULL);
             for (int t = t0; t < t1; t++) {
                 float *a = P + (size_t)t * T, maxval = -INFINITY, sum = 0.0f;
-                #pragma omp simd reduction(max : maxval) // a max is exact in any order
                 for (int u = 0; u <= t; u++) { a[u] *= scale; maxval = a[u] > maxval ? a[u] : maxval; }
                 for (int u = 0; u <= t; u++) a[u] = fast_expf(a[u] - maxval);
                 for (int u = 0; u <= t; u++) sum += a[u];
                 float inv = 1.0f / sum;
                 for (int u = 0; u <= t; u++) a[u] *= inv;
-                for (int u = t + 1; u < t1; u++) a[u] = 0.0f;
+                for (int u = t + 1; u < T; u++) a[u] = 0.0f;
             }
             // O[t0:t1] = P[t0:t1, 0:t1] V[0:t1]
             gemm(t1 - t0, hd, t1, P + (size_t)t0 * T, T, 1, v, QKV, 1, o + (size_t)t0 * AC, AC, 0, NULL);
@@ -1133,8 +1131,7 @@ static void softmax_logp_forward(float *probs, float *logp, float *entropy, cons
         const float *l = logits + (size_t)i * Vp;
         float *p = probs + (size_t)i * Vp;
         float maxval = -INFINITY;
-        #pragma omp simd reduction(max : maxval) // a max is exact in any order
-        for (int v = 0; v < V; v++) maxval = l[v] > maxval ? l[v] : maxval;
+        for (int v = 0; v < V; v++) if (l[v] > maxval) maxval = l[v];
         float sum = 0.0f;
         for (int v = 0; v < V; v++) p[v] = fast_expf(l[v] - maxval);
         for (int v = 0; v < V; v++) sum += p[v];
@@ -1619,28 +1616,6 @@ static void gpt_zero_grad(GPT *model) {
     if (model->grads_memory) memset(model->grads_memory, 0, model->num_parameters * sizeof(float));
 }
 
-// Activation gradients are recomputed from scratch every backward, and most are
-// accumulated (+=) by more than one pass: those start at zero. Not att (attention's
-// backward keeps dS block by block), logits (written by weighted_nll_backward) and probs
-// (no gradient): on the default model they are a third of the activations.
-static const int act_grad_accumulates[NUM_ACTIVATION_TENSORS] = {1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1,
-                                                                 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1};
-
-static void zero_activation_grads(GPT *model) {
-    size_t s[NUM_ACTIVATION_TENSORS], off = 0, chunk = (size_t)1 << 16;
-    activation_sizes(s, model->config, model->B, model->T, model->head_rows);
-    for (int i = 0; i < NUM_ACTIVATION_TENSORS; off += s[i], i++) {
-        if (!act_grad_accumulates[i]) continue;
-        float *g = model->grads_acts_memory + off;
-        long nchunks = (long)((s[i] + chunk - 1) / chunk);
-        #pragma omp parallel for schedule(static) if (nchunks > 1)
-        for (long j = 0; j < nchunks; j++) {
-            size_t lo = (size_t)j * chunk, n = s[i] - lo < chunk ? s[i] - lo : chunk;
-            memset(g + lo, 0, n * sizeof(float));
-        }
-    }
-}
-
 // Backward of L = -sum_t c_t log pi(y_t | y_<t) for the last forward pass; gradients
 // accumulate (+=) into model->grads, so call gpt_zero_grad between updates.
 static void gpt_backward(GPT *model, const float *c) {
@@ -1656,7 +1631,8 @@ static void gpt_backward(GPT *model, const float *c) {
         model->grads_acts_capacity = model->acts_capacity;
     }
     point_activations(&model->grads_acts, model->grads_acts_memory, model->config, B, T, model->head_rows);
-    zero_activation_grads(model);
+    // activation gradients are recomputed from scratch every backward
+    memset(model->grads_acts_memory, 0, model->num_activations * sizeof(float));
     ParameterTensors p = model->params, g = model->grads;
     ActivationTensors a = model->acts, ga = model->grads_acts;
     const float *head = p.lmhead ? p.lmhead : p.wte;
@@ -1931,7 +1907,6 @@ static void gpt_decode_step(const GPT *model, KVCache *kv, int n, const int *slo
                 for (int u = 0; u < len; u++) a[u] += qj * kr[u];
             }
             float maxval = -INFINITY, sum = 0.0f;
-            #pragma omp simd reduction(max : maxval) // a max is exact in any order
             for (int u = 0; u < len; u++) maxval = a[u] > maxval ? a[u] : maxval;
             for (int u = 0; u < len; u++) a[u] = fast_expf(a[u] - maxval);
             for (int u = 0; u < len; u++) sum += a[u];
