@@ -1297,7 +1297,7 @@ static float run_pretrain(const PretrainArgs *args) {
                                  isfinite(st.loss) ? "gradient" : "loss", prog->bad_in_row);
         snprintf(extra, sizeof(extra), "loss %.4f  %.0f tok/s  test %.1f%%", st.loss,
                  prog->tokens_seen / prog->train_time, 100 * prog->last_acc);
-        progress("pretrain", step + 1 - first_step, a->steps - first_step, t_start, extra);
+        progress("pretrain", step + 1, a->steps, first_step + 1, t_start, extra);
         // the latest model is on disk before every evaluation, and when stopping
         int next = step + 1;
         stop_sync();
@@ -1523,7 +1523,7 @@ static void rl_log(RLRun *run, const char *fault, int step, const char *acc, con
         fprintf(stderr, "\nstep %d: non-finite %s, update skipped (%d in a row)\n", step, fault, run->bad_in_row);
     snprintf(extra, sizeof(extra), "reward %.3f  sample acc %.0f%%  len %.0f  test %.1f%%", rmean, 100 * d.acc,
              len_mean / n, 100 * res->test[res->n_test - 1].greedy);
-    progress(a->reward, step + 1 - first_step, a->steps + 1 - first_step, t_start, extra);
+    progress(a->reward, step, a->steps, first_step, t_start, extra);
 }
 
 static void rl_close(RLRun *run) {

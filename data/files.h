@@ -194,11 +194,14 @@ static void load_model_or_die(GPT *model, TextCodec *tc, const char *path, const
 // ----------------------------------------------------------------------------
 // progress line with ETA, CSV logs
 
-static void progress(const char *what, int done, int total, double t_start, const char *extra) {
-    double el = now_seconds() - t_start, eta = done > 0 ? el / done * (total - done) : 0.0;
-    fprintf(stderr, "\r%s %d/%d  %s  elapsed %dm%02ds  ETA %dm%02ds   ", what, done, total, extra ? extra : "",
+// "what step/last", overwritten in place; first is this session's first step, so that the
+// ETA after a resume counts only the steps this process ran
+static void progress(const char *what, int step, int last, int first, double t_start, const char *extra) {
+    int done = step - first + 1, left = last - step; // steps since t_start, steps to go
+    double el = now_seconds() - t_start, eta = done > 0 ? el / done * left : 0.0;
+    fprintf(stderr, "\r%s %d/%d  %s  elapsed %dm%02ds  ETA %dm%02ds   ", what, step, last, extra ? extra : "",
             (int)el / 60, (int)el % 60, (int)eta / 60, (int)eta % 60);
-    g_progress_open = done != total;
+    g_progress_open = step != last;
     if (!g_progress_open) fputc('\n', stderr);
 }
 
