@@ -80,6 +80,7 @@ synth_write_splits returns 0 or -1 with one line in err (DIR must exist).
 #define _POSIX_C_SOURCE 200809L // mkdir
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 #endif
 #include <errno.h>
 #include <stdarg.h>
@@ -628,9 +629,11 @@ void synth_json_string(FILE *f, const char *s) {
 
 static int synth__write_split(const char *dir, const char *name, uint64_t seed, int split, int count,
                               const SynthConfig *cfg, SynthSet *seen, char *err, size_t errlen) {
-    char path[4096], tmp[4096 + 8];
+    char path[4096], tmp[4096 + 24];
     snprintf(path, sizeof(path), "%s/%s.jsonl", dir, name);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    // the temporary file is this process's own: runs that start together in a fresh
+    // clone all write the same splits, and each renames a whole file over the last
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
     FILE *f = fopen(tmp, "wb");
     if (!f) { snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno)); return -1; }
     uint64_t rng = seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(split + 1));

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_cli.sh — the train_rlme command line: `score` and `sample` against the
-# independent PyTorch reference (dev/gpt_ref.py wrote test/ref/), and bad input
-# that must end in one clear stderr line and a non-zero exit, never a crash.
+# independent PyTorch reference (dev/gpt_ref.py wrote test/ref/), bad input that must end
+# in one clear stderr line and a non-zero exit, never a crash, and data/synth_gen run side by side.
 # Run from the repository root; TRAIN_RLME names the binary (default ./train_rlme).
 set -u
 BIN=${TRAIN_RLME:-./train_rlme}
@@ -71,5 +71,12 @@ expect_error "missing model" "cannot open" "$BIN" score --model "$tmp/none.bin" 
 expect_error "truncated model" "truncated" "$BIN" score --model "$tmp/trunc.bin" --ids 1,2
 expect_error "empty model" "truncated" "$BIN" sample --model "$tmp/empty.bin" --prompt-ids 1 --print-ids
 expect_error "heads not dividing channels" "does not divide" "$BIN" bench --heads 3 --channels 32
+
+# runs that start together in a fresh clone all generate data/synth: each writes its own
+# temporary files, and the splits come out whole and equal to make's
+pids=(); for i in 1 2 3; do data/synth_gen --out "$tmp/synth" > /dev/null 2>&1 & pids+=($!); done
+ok=1; for p in "${pids[@]}"; do wait "$p" || ok=0; done
+for f in train rl test; do cmp -s "$tmp/synth/$f.jsonl" data/synth/$f.jsonl || ok=0; done
+check $ok "three synth_gen at once into one directory: all succeed, the splits equal make's"
 
 summary
