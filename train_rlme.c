@@ -591,8 +591,8 @@ typedef struct {
     const char *init, *out, *out_dtype, *log_path, *data_dir, *reward, *scale_rewards, *aggregate, *prompt_template;
     const char *shots;
     int steps, prompts, group, updates, max_new, eval_every, eval_n, eval_k, seed, threads, micro_batch, raw_prob;
-    int val_n, patience, resume;
-    float lr, eps_low, eps_high, kl_beta, clip_norm, temperature, weight_decay, gt_frac;
+    int val_n, patience, resume, lr_decay_steps;
+    float lr, min_lr_frac, eps_low, eps_high, kl_beta, clip_norm, temperature, weight_decay, gt_frac;
     TestAccuracy base; // --init's test accuracy when already measured (same eval_n, eval_k, max_new, seed)
     FlagList evaluator_flags, meta_flags;  // as given; parsed into ev and meta
     int n_eval, n_meta;
@@ -783,6 +783,21 @@ static void group_advantages(const float *reward, float *adv, int P, int G, int 
     }
 }
 
+// lr at step s (0-based) of a run of `steps`: linear warmup, then cosine from lr down to lr * min_frac
+static float lr_schedule(int s, int steps, int warmup, float lr, float min_frac) {
+    if (s < warmup) return lr * (s + 1) / warmup;
+    float progress = (float)(s - warmup) / (float)(steps - warmup > 1 ? steps - warmup : 1);
+    return lr * (min_frac + (1.0f - min_frac) * 0.5f * (1.0f + cosf(3.14159265f * progress)));
+}
+
+// RL's lr at step (1-based): constant, or with --lr-decay-steps N cosine from lr down to
+// lr * min_frac over the first N steps, then held there (so a resume to more steps agrees)
+static float rl_lr(const RLArgs *a, int step) {
+    if (a->lr_decay_steps <= 0) return a->lr;
+    int s = step - 1 < a->lr_decay_steps ? step - 1 : a->lr_decay_steps;
+    return lr_schedule(s, a->lr_decay_steps, 0, a->lr, a->min_lr_frac);
+}
+
 // ---- 5. CISPO ---------------------------------------------------------------
 
 // The per-token weight c_t fed to the one objective L = -sum c_t log pi(y_t):
@@ -869,7 +884,9 @@ static const char *rl_step(const RLArgs *a, Learner *L, Batch *batch, int step) 
     // 5. CISPO: c_t = sg(clip rho_t) A_i / N_tok + beta (pi_ref/pi - 1) / N_tok; backward, clip, AdamW
     const char *fault = NULL;
     for (int u = 0; u < a->updates && !fault; u++) {
-        if (!cispo_update(a, L->policy, batch, L->opt, u == 0, &batch->last)) fault = "gradient";
+        AdamWConfig opt = L->opt;
+        opt.lr = rl_lr(a, step);
+        if (!cispo_update(a, L->policy, batch, opt, u == 0, &batch->last)) fault = "gradient";
         if (u == 0) batch->first = batch->last;
     }
     batch->sec_update = now_seconds() - t2;
@@ -1003,13 +1020,6 @@ typedef struct {
     SaveAs save;          // how --out is written
     char out_buf[1024];   // --out as resolved
 } PretrainArgs;
-
-// lr at step s: linear warmup, then cosine from lr down to lr * min_frac
-static float lr_schedule(int s, int steps, int warmup, float lr, float min_frac) {
-    if (s < warmup) return lr * (s + 1) / warmup;
-    float progress = (float)(s - warmup) / (float)(steps - warmup > 1 ? steps - warmup : 1);
-    return lr * (min_frac + (1.0f - min_frac) * 0.5f * (1.0f + cosf(3.14159265f * progress)));
-}
 
 typedef struct { int *rows, *counted, *inputs, *targets; float *c; } PretrainBatch;
 typedef struct { float loss, lr, grad_norm; int applied; } PretrainStats;
@@ -1707,6 +1717,9 @@ static const Flag RL_FLAGS[] = {
     {"--max-new", "N", "128", F_INT, RL(max_new), 1, 65536, IN_STATE, "completion tokens at most"},
     {"--temperature", "T", "1", F_FLOAT, RL(temperature), 1e-3, 100, IN_STATE, "sampling temperature"},
     {"--lr", "LR", "5e-5", F_FLOAT, RL(lr), 0, 1, IN_STATE, "AdamW learning rate"},
+    {"--lr-decay-steps", "N", "0", F_INT, RL(lr_decay_steps), 0, 1e7, IN_STATE,
+     "cosine decay of the lr over the first N steps, then held at\nlr * --min-lr-frac (0: a constant lr)"},
+    {"--min-lr-frac", "F", "0.1", F_FLOAT, RL(min_lr_frac), 0, 1, IN_STATE, "where --lr-decay-steps ends, over --lr"},
     {"--wd", "W", "0", F_FLOAT, RL(weight_decay), 0, 10, IN_STATE, "AdamW weight decay on matrices"},
     {"--updates", "U", "2", F_INT, RL(updates), 1, 64, IN_STATE,
      "optimizer steps per rollout batch (after the first, CISPO's ratio\nweights the now off-policy batch)"},

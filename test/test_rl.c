@@ -62,6 +62,14 @@ static void test_cispo_weights(void) {
     mean_and_se(m, 4, &mean, &se);
     check(close_to(mean, 0.5, 1e-12) && close_to(se, 0.204124, 1e-6), "mean %.4f (hand: 0.5) and standard error %.6f "
           "(hand: 0.204124) of the sampled accuracy", mean, se);
+    // RL's lr with --lr 1 --lr-decay-steps 4 --min-lr-frac 0.1: step s gets
+    // 0.1 + 0.45 (1 + cos(pi (s-1)/4)) = 1, 0.868198, 0.55, 0.231802, then 0.1 from step 5 on
+    RLArgs la = {.lr = 1.0f, .lr_decay_steps = 4, .min_lr_frac = 0.1f};
+    float want[6] = {1.0f, 0.868198f, 0.55f, 0.231802f, 0.1f, 0.1f}, worst_lr = 0.0f;
+    for (int s = 1; s <= 6; s++) worst_lr = fmaxf(worst_lr, fabsf(rl_lr(&la, s) - want[s - 1]));
+    la.lr_decay_steps = 0;
+    check(worst_lr < 1e-6 && rl_lr(&la, 3) == 1.0f, "RL's cosine lr decay over 4 steps, then held (max err %.1e), "
+          "and a constant lr without it", worst_lr);
 }
 
 // ----------------------------------------------------------------------------
