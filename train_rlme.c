@@ -783,6 +783,8 @@ static void group_advantages(const float *reward, float *adv, int P, int G, int 
     }
 }
 
+// ---- the learning rate (pretraining's and RL's) -----------------------------
+
 // lr at step s (0-based) of a run of `steps`: linear warmup, then cosine from lr down to lr * min_frac
 static float lr_schedule(int s, int steps, int warmup, float lr, float min_frac) {
     if (s < warmup) return lr * (s + 1) / warmup;
@@ -883,9 +885,9 @@ static const char *rl_step(const RLArgs *a, Learner *L, Batch *batch, int step) 
     completion_logp(L->ref, &batch->r, batch->order, batch->hi - batch->lo, a->micro_batch, batch->ref_logp);
     // 5. CISPO: c_t = sg(clip rho_t) A_i / N_tok + beta (pi_ref/pi - 1) / N_tok; backward, clip, AdamW
     const char *fault = NULL;
+    AdamWConfig opt = L->opt;
+    opt.lr = rl_lr(a, step);
     for (int u = 0; u < a->updates && !fault; u++) {
-        AdamWConfig opt = L->opt;
-        opt.lr = rl_lr(a, step);
         if (!cispo_update(a, L->policy, batch, opt, u == 0, &batch->last)) fault = "gradient";
         if (u == 0) batch->first = batch->last;
     }
